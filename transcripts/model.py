@@ -1,0 +1,113 @@
+"""The timed-words model every transcript format, the notes and the editor are built from."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+__all__ = ["TranscribeOptions", "Word", "Segment", "Transcript"]
+
+
+@dataclass
+class TranscribeOptions:
+    """How to transcribe. Every field has a default that works offline with the bundled model."""
+
+    engine: str = "faster-whisper"
+    """``faster-whisper`` (default) or ``openai-whisper`` (optional extra)."""
+    model: str | None = None
+    """None: the bundled tiny.en; otherwise a CTranslate2 model directory or an installed model name."""
+    language: str | None = "en"
+    """The show's language; None lets the engine detect it (from more than the first 30 s)."""
+    glossary: list[str] = field(default_factory=list)
+    """Names, acronyms and community terms to spell right."""
+    speakers: list[str] = field(default_factory=list)
+    """Speaker names from the episode's sidecar, host first."""
+    beam_size: int = 5
+    word_timestamps: bool = True
+    vad: bool = True
+    batched: bool = True
+    threads: int = 0
+    """CPU threads; 0 = all cores."""
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "TranscribeOptions":
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in d.items() if k in known})
+
+
+@dataclass
+class Word:
+    """One spoken word. Times are seconds from the start of the mastered audio."""
+
+    text: str
+    start: float
+    end: float
+    probability: float = 1.0
+    speaker: str | None = None
+
+
+@dataclass
+class Segment:
+    """A run of words by one speaker, roughly a sentence or a phrase."""
+
+    start: float
+    end: float
+    text: str
+    speaker: str | None = None
+    words: list[Word] = field(default_factory=list)
+
+
+@dataclass
+class Transcript:
+    """A whole episode's transcript; a result that records the options that produced it."""
+
+    language: str
+    duration: float
+    segments: list[Segment]
+    options: TranscribeOptions = field(default_factory=TranscribeOptions)
+    engine: str = "faster-whisper"
+    model: str = "tiny.en"
+
+    def words(self) -> list[Word]:
+        """Every word, in time order."""
+        return [w for s in self.segments for w in s.words]
+
+    def text(self) -> str:
+        """The plain text, segments joined by single spaces.
+
+        >>> Transcript("en", 2.0, [Segment(0, 1, " Hello."), Segment(1, 2, "World ")]).text()
+        'Hello. World'
+        """
+        return " ".join(s.text.strip() for s in self.segments if s.text.strip())
+
+    def speakers(self) -> list[str]:
+        """Distinct speaker labels in order of first appearance."""
+        seen: dict[str, None] = {}
+        for s in self.segments:
+            if s.speaker:
+                seen.setdefault(s.speaker)
+        return list(seen)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-able dict; catalog revisions store exactly this."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "Transcript":
+        """Inverse of :meth:`to_dict`.
+
+        >>> t = Transcript("en", 1.0, [Segment(0, 1, "Hi", "Host", [Word("Hi", 0.1, 0.4, 0.9, "Host")])])
+        >>> Transcript.from_dict(t.to_dict()) == t
+        True
+        """
+        segments = [
+            Segment(
+                start=s["start"], end=s["end"], text=s["text"], speaker=s.get("speaker"),
+                words=[Word(**w) for w in s.get("words", [])],
+            )
+            for s in d["segments"]
+        ]
+        return cls(
+            language=d["language"], duration=d["duration"], segments=segments,
+            options=TranscribeOptions.from_dict(d.get("options") or {}),
+            engine=d.get("engine", "faster-whisper"), model=d.get("model", "tiny.en"),
+        )
