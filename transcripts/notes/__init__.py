@@ -1,0 +1,13 @@
+"""Show notes and chapters drafted from a timed transcript, offline.
+
+Chapters come from TextTiling-style lexical cohesion over timed sentences, titled from YAKE key
+phrases; the summary is extractive (the most central sentence of several chapters); the organiser's
+sidecar (see docs/notes.md) wins over anything generated.
+"""
+from ._make import make_notes
+from ._render import chapters_json
+from ._sidecar import load_sidecar
+from ._types import Chapter, Link, NotesError, NotesOptions, Person, ShowNotes
+
+__all__ = ["make_notes", "NotesOptions", "ShowNotes", "Chapter", "Person", "Link", "chapters_json",
+           "load_sidecar", "NotesError"]

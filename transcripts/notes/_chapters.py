@@ -1,0 +1,145 @@
+"""Topic segmentation over timed sentences (TextTiling-style lexical cohesion) and chapter titles."""
+from __future__ import annotations
+
+import math
+from collections import Counter
+
+from ._keywords import distinctive, key_phrases, same_stems
+from ._text import Sentence
+from ._types import Chapter, NotesOptions
+
+
+def min_length(duration: float, options: NotesOptions) -> float:
+    """The minimum chapter length that applies: ``options.min_chapter``, but at most a quarter of the episode.
+
+    >>> min_length(3600, NotesOptions()), min_length(120, NotesOptions())
+    (60.0, 30.0)
+    """
+    return float(min(options.min_chapter, max(duration / 4.0, 5.0)))
+
+
+def _idf(sents: list[Sentence]) -> dict[str, float]:
+    df: Counter = Counter()
+    for s in sents:
+        df.update(set(s.tokens))
+    n = len(sents)
+    return {w: math.log(1.0 + n / c) for w, c in df.items()}
+
+
+def _cos(a: Counter, b: Counter, idf: dict[str, float]) -> float:
+    if not a or not b:
+        return 0.0
+    dot = sum(v * b[w] * idf[w] ** 2 for w, v in a.items() if w in b)
+    na = math.sqrt(sum((v * idf[w]) ** 2 for w, v in a.items()))
+    nb = math.sqrt(sum((v * idf[w]) ** 2 for w, v in b.items()))
+    return dot / (na * nb) if na and nb else 0.0
+
+
+def gap_scores(sents: list[Sentence], window: float) -> list[float]:
+    """Lexical similarity across the gap before each sentence (index 0 unused, set to 1.0), smoothed."""
+    idf = _idf(sents)
+    n = len(sents)
+    raw = [1.0] * n
+    lo = 0
+    hi = 0
+    left: Counter = Counter()
+    right: Counter = Counter()
+    # Sliding windows: left = sentences starting within `window` s before the gap, right = within after it.
+    for i in range(1, n):
+        t = sents[i].start
+        while hi < n and sents[hi].start < t + window:
+            right.update(sents[hi].tokens)
+            hi += 1
+        left.update(sents[i - 1].tokens)
+        right.subtract(sents[i - 1].tokens)
+        while lo < i - 1 and sents[lo].start < t - window:
+            left.subtract(sents[lo].tokens)
+            lo += 1
+        raw[i] = _cos(+left, +right, idf)
+    sm = raw[:]
+    for i in range(1, n):
+        nb = [raw[j] for j in (i - 1, i, i + 1) if 1 <= j < n]
+        sm[i] = sum(nb) / len(nb)
+    return sm
+
+
+def _depths(scores: list[float]) -> list[float]:
+    n = len(scores)
+    out = [0.0] * n
+    for i in range(1, n):
+        s = scores[i]
+        lp = s
+        j = i - 1
+        while j >= 1 and scores[j] >= lp:
+            lp = scores[j]
+            j -= 1
+        rp = s
+        j = i + 1
+        while j < n and scores[j] >= rp:
+            rp = scores[j]
+            j += 1
+        out[i] = (lp - s) + (rp - s)
+    return out
+
+
+def boundaries(sents: list[Sentence], duration: float, options: NotesOptions) -> list[int]:
+    """Indices of the sentences that start a new chapter (0 excluded), honouring the minimum length."""
+    n = len(sents)
+    if n < 4 or duration <= 0:
+        return []
+    min_len = min_length(duration, options)
+    scores = gap_scores(sents, min(options.window, max(10.0, 0.75 * min_len)))
+    depth = _depths(scores)
+    vals = depth[1:]
+    mean = sum(vals) / len(vals)
+    sd = math.sqrt(sum((v - mean) ** 2 for v in vals) / len(vals))
+    cutoff = mean + 0.5 * sd
+    cands = sorted((i for i in range(1, n) if depth[i] > cutoff), key=lambda i: -depth[i])
+    chosen: list[int] = []
+    end = max(duration, sents[-1].end)
+    for i in cands:
+        t = sents[i].start
+        if t < min_len or end - t < min_len:
+            continue
+        if any(abs(t - sents[j].start) < min_len for j in chosen):
+            continue
+        chosen.append(i)
+        if len(chosen) + 1 >= options.max_chapters:
+            break
+    return sorted(chosen)
+
+
+def title_chapters(spans: list[tuple[int, int]], sents: list[Sentence], duration: float,
+                   options: NotesOptions) -> tuple[list[Chapter], list[list[str]]]:
+    """Chapters for sentence-index spans, each titled from its most distinctive key phrases.
+
+    Returns the chapters and, per chapter, its distinctive key phrases (best first).
+    """
+    whole: Counter = Counter()
+    for s in sents:
+        whole.update(s.tokens)
+    chapters: list[Chapter] = []
+    phrases_per: list[list[str]] = []
+    used: list[str] = []
+    for k, (a, b) in enumerate(spans):
+        part: Counter = Counter()
+        for s in sents[a:b]:
+            part.update(s.tokens)
+        text = " ".join(s.text for s in sents[a:b])
+        phrases = distinctive(key_phrases(text, options.language, top=12), part, whole, options.language)
+        phrases_per.append(phrases)
+        fresh = [p for p in phrases if not any(same_stems(p, u, options.language) for u in used)] or phrases
+        picked: list[str] = []
+        for p in fresh:
+            if not any(same_stems(p, q, options.language) for q in picked):
+                picked.append(p)
+            if len(picked) == 2:
+                break
+        used.extend(picked)
+        title = " and ".join(picked) if picked else f"Part {k + 1}"
+        title = title[:1].upper() + title[1:]
+        start = 0.0 if k == 0 else sents[a].start
+        chapters.append(Chapter(round(start, 3), 0.0, title))
+    for k, c in enumerate(chapters):
+        c.end = chapters[k + 1].start if k + 1 < len(chapters) else round(max(duration, sents[-1].end), 3)
+    return chapters, phrases_per

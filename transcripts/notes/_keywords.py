@@ -1,0 +1,51 @@
+"""Key phrases with YAKE, and the pick of phrases that are distinctive for one part of an episode."""
+from __future__ import annotations
+
+from collections import Counter
+from functools import lru_cache
+
+from ._text import stopwords, tokens
+
+
+@lru_cache(maxsize=16)
+def _extractor(language: str, n: int, top: int):
+    import yake
+
+    return yake.KeywordExtractor(lan=language[:2], n=n, top=top, dedup_lim=0.7, stopwords=set(stopwords(language)))
+
+
+def key_phrases(text: str, language: str = "en", top: int = 12, n: int = 2) -> list[str]:
+    """YAKE's best phrases of ``text``, best first, lower-cased, without stop-word-only phrases."""
+    if not text.strip():
+        return []
+    out: list[str] = []
+    for phrase, _score in _extractor(language, n, top).extract_keywords(text):
+        p = " ".join(phrase.split())
+        if tokens(p, language) and p.lower() not in (o.lower() for o in out):
+            out.append(p)
+    return out
+
+
+def distinctive(phrases: list[str], part: Counter, whole: Counter, language: str = "en") -> list[str]:
+    """Order ``phrases`` so that those whose words belong to this part (rather than the whole) come first.
+
+    >>> distinctive(["group", "fees"], Counter({"fee": 3, "group": 1}), Counter({"fee": 3, "group": 9}))
+    ['fees', 'group']
+    """
+    def share(p: str) -> float:
+        toks = tokens(p, language)
+        if not toks:
+            return 0.0
+        return min(part[t] / whole[t] if whole[t] else 0.0 for t in toks)
+
+    ranked = sorted(enumerate(phrases), key=lambda ip: (share(ip[1]) < 0.5, ip[0]))
+    return [p for _, p in ranked]
+
+
+def same_stems(a: str, b: str, language: str = "en") -> bool:
+    """True when two phrases share a content word stem (so one would repeat the other).
+
+    >>> same_stems("supervision", "monthly supervisions")
+    True
+    """
+    return bool(set(tokens(a, language)) & set(tokens(b, language)))
