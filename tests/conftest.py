@@ -52,3 +52,36 @@ def synth(tmp_path_factory):
 def panel(synth):
     """The two-speaker panel discussion (about 96 s), WAV, with its truth."""
     return synth("panel")
+
+
+@pytest.fixture(scope="session")
+def seaweed(tmp_path_factory):
+    """A real SeaweedFS S3 endpoint on free loopback ports, for the whole session."""
+    from chorus.services import SeaweedFS, free_port
+
+    store = SeaweedFS(tmp_path_factory.mktemp("seaweed"), s3_port=free_port())
+    store.start()
+    yield store
+    store.stop()
+
+
+@pytest.fixture(scope="session")
+def s3_env(seaweed):
+    """Environment that points Chorus (and boto3) at the test SeaweedFS as an *external* endpoint."""
+    key, secret = seaweed.credentials()
+    return {"CHORUS_PUBLISH__ENDPOINT_URL": seaweed.endpoint_url, "AWS_ACCESS_KEY_ID": key,
+            "AWS_SECRET_ACCESS_KEY": secret, "AWS_REGION": "us-east-1"}
+
+
+@pytest.fixture
+def bucket(seaweed, request):
+    """A fresh, empty bucket on the test SeaweedFS (one per test)."""
+    import re
+
+    from chorus.storage import Bucket
+
+    key, secret = seaweed.credentials()
+    name = re.sub(r"[^a-z0-9-]", "-", request.node.name.lower())[:40].strip("-") + f"-{id(request) % 10000}"
+    b = Bucket(name, seaweed.endpoint_url, access_key=key, secret_key=secret, region="us-east-1")
+    b.ensure()
+    return b

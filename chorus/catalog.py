@@ -1,0 +1,189 @@
+"""The catalog: shows, episodes, their lifecycle, and append-only transcript and notes revisions.
+
+SQLite under the data directory by default; any SQLAlchemy URL (PostgreSQL) via ``catalog_url``.
+Every status change is written in its own transaction together with an event row, so a crash at
+any point leaves a consistent record to resume from.
+"""
+from __future__ import annotations
+
+import uuid
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from typing import Any, Iterator
+
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint, create_engine, event, func, select
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship, sessionmaker
+
+__all__ = [
+    "Catalog", "Show", "Episode", "EpisodeEvent", "TranscriptRevision", "NotesRevision", "STATUSES", "utcnow",
+]
+
+STATUSES = ("claimed", "mastering", "transcribing", "drafted", "in_review", "approved", "rendering", "published", "failed")
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class _Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSON}
+
+
+class Show(_Base):
+    __tablename__ = "shows"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    podcast_guid: Mapped[str | None] = mapped_column(String(36))
+    """Podcasting 2.0 GUID: computed from the first feed URL, then stored and never changed."""
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    episodes: Mapped[list["Episode"]] = relationship(back_populates="show", order_by="Episode.id")
+
+
+class Episode(_Base):
+    __tablename__ = "episodes"
+    __table_args__ = (UniqueConstraint("show_id", "slug"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    show_id: Mapped[int] = mapped_column(ForeignKey("shows.id"))
+    guid: Mapped[str] = mapped_column(String(64), unique=True, default=lambda: f"urn:uuid:{uuid.uuid4()}")
+    """The feed item's guid: assigned once, never changed, so apps never show an episode twice."""
+    slug: Mapped[str] = mapped_column(String(100))
+    number: Mapped[int | None] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(300))
+    status: Mapped[str] = mapped_column(String(20), default="claimed")
+    error: Mapped[str | None] = mapped_column(Text)
+    source_name: Mapped[str] = mapped_column(String(500))
+    source_sha256: Mapped[str] = mapped_column(String(64), index=True)
+    source_path: Mapped[str | None] = mapped_column(Text)
+    """Where the original is now (the inbox while processing, then archive/ or failed/)."""
+    duration: Mapped[float | None]
+    source_duration: Mapped[float | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    published_at: Mapped[datetime | None]
+    media: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    """What mastering measured and did (loudness in/out, true peak, options)."""
+    objects: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    """Published objects by kind: {"mp3": {"key", "url", "length", "type", "sha256"}, "vtt": ...}."""
+    show: Mapped[Show] = relationship(back_populates="episodes")
+
+    def url(self, kind: str) -> str | None:
+        obj = (self.objects or {}).get(kind)
+        return obj["url"] if obj else None
+
+
+class EpisodeEvent(_Base):
+    __tablename__ = "episode_events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    episode_id: Mapped[int] = mapped_column(ForeignKey("episodes.id"), index=True)
+    status: Mapped[str] = mapped_column(String(20))
+    detail: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class _Revision:
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[int]
+    author: Mapped[str] = mapped_column(String(100))
+    """'machine' for generated revisions, else the volunteer's user name."""
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    data: Mapped[dict[str, Any]]
+
+
+class TranscriptRevision(_Revision, _Base):
+    """A transcript as ``Transcript.to_dict()``; rows are only ever added, never updated."""
+
+    __tablename__ = "transcript_revisions"
+    __table_args__ = (UniqueConstraint("episode_id", "number"),)
+    episode_id: Mapped[int] = mapped_column(ForeignKey("episodes.id"), index=True)
+
+
+class NotesRevision(_Revision, _Base):
+    """Show notes as ``ShowNotes.to_dict()``; rows are only ever added, never updated."""
+
+    __tablename__ = "notes_revisions"
+    __table_args__ = (UniqueConstraint("episode_id", "number"),)
+    episode_id: Mapped[int] = mapped_column(ForeignKey("episodes.id"), index=True)
+
+
+def _append_only(mapper, connection, target):  # noqa: ARG001 - SQLAlchemy event signature
+    raise ValueError(f"{type(target).__name__} rows are append-only; add a new revision instead")
+
+
+for _cls in (TranscriptRevision, NotesRevision):
+    event.listen(_cls, "before_update", _append_only)
+    event.listen(_cls, "before_delete", _append_only)
+
+
+class Catalog:
+    """Session factory plus the handful of queries the pipeline needs."""
+
+    def __init__(self, url: str):
+        kwargs: dict[str, Any] = {}
+        if url.startswith("sqlite"):
+            kwargs["connect_args"] = {"timeout": 30}
+        self.engine = create_engine(url, **kwargs)
+        if url.startswith("sqlite"):
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        _Base.metadata.create_all(self.engine)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A transaction: committed when the block ends, rolled back on error."""
+        with self._sessions.begin() as s:
+            yield s
+
+    def show(self, s: Session, slug: str) -> Show:
+        """The show row for ``slug``, created on first use."""
+        show = s.scalar(select(Show).where(Show.slug == slug))
+        if show is None:
+            show = Show(slug=slug)
+            s.add(show)
+            s.flush()
+        return show
+
+    def find_by_sha(self, s: Session, sha256: str) -> Episode | None:
+        """The newest episode made from these exact bytes, if any."""
+        return s.scalar(select(Episode).where(Episode.source_sha256 == sha256).order_by(Episode.id.desc()))
+
+    def set_status(self, episode_id: int, status: str, detail: str | None = None, **fields: Any) -> Episode:
+        """Move an episode to ``status`` (and set ``fields``) in one transaction, with an event row."""
+        if status not in STATUSES:
+            raise ValueError(f"unknown status {status!r}")
+        with self.session() as s:
+            ep = s.get_one(Episode, episode_id)
+            ep.status = status
+            ep.error = detail if status == "failed" else None
+            for k, v in fields.items():
+                setattr(ep, k, v)
+            s.add(EpisodeEvent(episode_id=episode_id, status=status, detail=detail))
+            return ep
+
+    def add_revision(self, cls: type[TranscriptRevision] | type[NotesRevision], episode_id: int,
+                     data: dict[str, Any], author: str = "machine") -> int:
+        """Append a revision and return its number (1, 2, ...)."""
+        with self.session() as s:
+            last = s.scalar(select(func.max(cls.number)).where(cls.episode_id == episode_id)) or 0
+            s.add(cls(episode_id=episode_id, number=last + 1, author=author, data=data))
+            return last + 1
+
+    def latest_revision(self, cls: type[TranscriptRevision] | type[NotesRevision],
+                        episode_id: int) -> TranscriptRevision | NotesRevision | None:
+        with self.session() as s:
+            return s.scalar(select(cls).where(cls.episode_id == episode_id).order_by(cls.number.desc()))
+
+    def published(self, s: Session, show_slug: str) -> list[Episode]:
+        """The show's published episodes, newest first (feed order)."""
+        q = (select(Episode).join(Show).where(Show.slug == show_slug, Episode.status == "published")
+             .order_by(Episode.published_at.desc(), Episode.id.desc()))
+        return list(s.scalars(q))
+
+    def next_number(self, s: Session, show_id: int) -> int:
+        return (s.scalar(select(func.max(Episode.number)).where(Episode.show_id == show_id)) or 0) + 1
+
+
+def _sqlite_pragmas(dbapi_conn, _record):
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.close()

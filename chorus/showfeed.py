@@ -1,0 +1,123 @@
+"""Assemble a show's feed and pages from the catalog and settings (no uploads here but artwork).
+
+The catalog holds what was published; ``feeds`` turns plain dataclasses into RSS and HTML. This
+module is the mapping between the two, so that neither knows about the other.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from chorus.catalog import Catalog, Episode, NotesRevision, TranscriptRevision
+from chorus.settings import Settings, ShowSettings
+from chorus.storage import IMMUTABLE, Bucket, StoredObject, sha256_file
+
+__all__ = ["ShowOutputs", "build_show_outputs", "feed_key", "feed_url"]
+
+_TRANSCRIPT_KINDS = {"vtt": ("text/vtt", "captions"), "srt": ("application/x-subrip", "captions"),
+                     "json": ("application/json", None), "html": ("text/html", None)}
+
+
+@dataclass
+class ShowOutputs:
+    feed_key: str
+    feed: bytes
+    pages: dict[str, bytes] = field(default_factory=dict)
+    referenced: list[StoredObject] = field(default_factory=list)
+    """Objects the feed and pages point at: they must answer HEAD before the feed goes up."""
+
+
+def feed_key(settings: Settings, show: str) -> str:
+    return f"{settings.show_prefix(show)}/feed.xml"
+
+
+def feed_url(bucket: Bucket, settings: Settings, show: str) -> str:
+    return bucket.url(feed_key(settings, show))
+
+
+def _artwork(bucket: Bucket, settings: Settings, show: str, conf: ShowSettings) -> StoredObject:
+    from feeds import prepare_artwork
+
+    src = Path(conf.artwork) if conf.artwork else Path(__file__).parent / "assets" / "artwork.jpg"
+    out_dir = settings.path("work") / "_shows" / show
+    out_dir.mkdir(parents=True, exist_ok=True)
+    out = prepare_artwork(src, out_dir / f"artwork{'.png' if src.suffix.lower() == '.png' else '.jpg'}")
+    key = f"{settings.show_prefix(show)}/artwork-{sha256_file(out)[:16]}{out.suffix}"
+    return bucket.put_file(key, out, cache_control=IMMUTABLE)
+
+
+def _link(obj: dict, **kw):
+    from feeds import MediaLink
+
+    return MediaLink(url=obj["url"], type=kw.pop("type", obj["type"].split(";")[0]), length=obj["length"], **kw)
+
+
+def _entry(ep: Episode, show_url: str, language: str, notes: dict | None):
+    from feeds import EpisodeEntry, Person
+
+    objs = ep.objects or {}
+    transcripts = [_link(objs[k], type=t, rel=rel, language=language)
+                   for k, (t, rel) in _TRANSCRIPT_KINDS.items() if k in objs]
+    persons = [Person(name=p["name"], role=p.get("role") or "guest") for p in (notes or {}).get("guests", [])
+               if isinstance(p, dict) and p.get("name")]
+    return EpisodeEntry(
+        guid=ep.guid, title=ep.title, pub_date=ep.published_at, slug=ep.slug,
+        summary_text=(notes or {}).get("text") or ep.title,
+        notes_html=(notes or {}).get("html") or "",
+        enclosure=_link(objs["mp3"]), duration=ep.duration or 0.0, link=f"{show_url}{ep.slug}/",
+        number=ep.number, transcripts=transcripts,
+        chapters=_link(objs["chapters"], type="application/json+chapters") if "chapters" in objs else None,
+        video=_link(objs["mp4"]) if "mp4" in objs else None,
+        poster_url=objs["poster"]["url"] if "poster" in objs else None,
+        persons=persons,
+    )
+
+
+def build_show_outputs(bucket: Bucket, settings: Settings, catalog: Catalog, show: str) -> ShowOutputs:
+    """The feed (validated), show page and episode pages for ``show``, with what they reference."""
+    from feeds import Category, Person, ShowInfo, build_feed, podcast_guid, render_episode_page, render_show_page, validate_feed
+
+    slug, conf = settings.get_show(show)
+    prefix = settings.show_prefix(slug)
+    art = _artwork(bucket, settings, slug, conf)
+    show_url = bucket.url(f"{prefix}/")
+    url = feed_url(bucket, settings, slug)
+    with catalog.session() as s:
+        row = catalog.show(s, slug)
+        if not row.podcast_guid:  # computed once from the first feed URL, then never changed
+            row.podcast_guid = podcast_guid(url)
+        guid = row.podcast_guid
+        episodes = catalog.published(s, slug)
+        for ep in episodes:
+            s.expunge(ep)
+    referenced = [art]
+    entries, pages = [], {}
+    has_video = False
+    info = ShowInfo(
+        slug=slug, title=conf.title, description=conf.description, author=conf.author, language=conf.language,
+        link=conf.website or show_url, feed_url=url, image_url=art.url,
+        categories=[Category(conf.category, conf.subcategory)], explicit=conf.explicit,
+        owner_name=conf.owner_name, owner_email=conf.owner_email, podcast_guid=guid,
+        persons=[Person(name=conf.author, role="host")],
+    )
+    for ep in episodes:
+        notes = catalog.latest_revision(NotesRevision, ep.id)
+        transcript = catalog.latest_revision(TranscriptRevision, ep.id)
+        entry = _entry(ep, show_url, conf.language, notes.data if notes else None)
+        has_video = has_video or entry.video is not None
+        entries.append(entry)
+        chapters = (notes.data if notes else {}).get("chapters", [])
+        pages[f"{prefix}/{ep.slug}/index.html"] = render_episode_page(
+            info, entry, transcript.data if transcript else None, chapters).encode("utf-8")
+        referenced += [StoredObject(o["key"], o["url"], o["length"], o["type"], o["sha256"], False)
+                       for o in (ep.objects or {}).values()]
+    if has_video:
+        info.video_feed_url = bucket.url(f"{prefix}/video.xml")
+    feed = build_feed(info, entries)
+    validate_feed(feed)
+    if has_video:
+        video = build_feed(info, entries, video=True)
+        validate_feed(video)
+        pages[f"{prefix}/video.xml"] = video
+    pages[f"{prefix}/index.html"] = render_show_page(info, entries).encode("utf-8")
+    return ShowOutputs(feed_key=feed_key(settings, slug), feed=feed, pages=pages, referenced=referenced)

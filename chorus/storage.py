@@ -1,0 +1,182 @@
+"""Publishing to an S3-compatible bucket: the only module that knows about boto3.
+
+Path-style addressing and ``when_required`` checksums, so MinIO, R2, B2 and SeaweedFS all work.
+Transient errors are retried by botocore's standard retry mode (exponential backoff); large files
+go up in multipart by ``s3transfer``. Unchanged objects are not uploaded again: every object
+carries its SHA-256 in metadata and a HEAD decides.
+"""
+from __future__ import annotations
+
+import hashlib
+import mimetypes
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import boto3
+from boto3.s3.transfer import TransferConfig
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from chorus.errors import ChorusError
+
+__all__ = ["Bucket", "StoredObject", "sha256_file", "content_type", "IMMUTABLE", "SHORT"]
+
+IMMUTABLE = "public, max-age=31536000, immutable"
+SHORT = "public, max-age=60"
+
+_TYPES = {
+    ".mp3": "audio/mpeg", ".m4a": "audio/mp4", ".opus": "audio/ogg", ".mp4": "video/mp4",
+    ".vtt": "text/vtt", ".srt": "application/x-subrip", ".txt": "text/plain; charset=utf-8",
+    ".html": "text/html; charset=utf-8", ".json": "application/json", ".xml": "application/rss+xml",
+    ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png", ".css": "text/css", ".js": "text/javascript",
+}
+
+
+def content_type(path: str | Path) -> str:
+    """The Content-Type podcast apps expect for a file name.
+
+    >>> content_type("a/b/1f3e.vtt"), content_type("feed.xml"), content_type("x.srt")
+    ('text/vtt', 'application/rss+xml', 'application/x-subrip')
+    """
+    suffix = Path(str(path)).suffix.lower()
+    return _TYPES.get(suffix) or mimetypes.guess_type(str(path))[0] or "application/octet-stream"
+
+
+def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    key: str
+    url: str
+    length: int
+    type: str
+    sha256: str
+    uploaded: bool
+    """False when an identical object was already there (nothing sent)."""
+
+
+class Bucket:
+    """One bucket on one S3 endpoint, with the public base URL listeners fetch from."""
+
+    def __init__(self, name: str, endpoint_url: str | None, public_base_url: str | None = None,
+                 region: str | None = None, access_key: str | None = None, secret_key: str | None = None):
+        self.name = name
+        cfg = Config(s3={"addressing_style": "path"}, request_checksum_calculation="when_required",
+                     response_checksum_validation="when_required", retries={"mode": "standard", "max_attempts": 6},
+                     connect_timeout=10, read_timeout=120)
+        session = boto3.session.Session(aws_access_key_id=access_key, aws_secret_access_key=secret_key)
+        self.client = session.client("s3", endpoint_url=endpoint_url, config=cfg,
+                                     region_name=region or session.region_name or "us-east-1")
+        self.endpoint_url = self.client.meta.endpoint_url.rstrip("/")
+        self.public_base_url = (public_base_url or f"{self.endpoint_url}/{name}").rstrip("/")
+        self.transfer = TransferConfig(multipart_threshold=16 << 20, multipart_chunksize=16 << 20)
+        self.bytes_sent = 0
+
+    def url(self, key: str) -> str:
+        return f"{self.public_base_url}/{key}"
+
+    def ensure(self) -> None:
+        """Create the bucket if it does not exist yet."""
+        try:
+            self.client.head_bucket(Bucket=self.name)
+        except ClientError as e:
+            if e.response.get("Error", {}).get("Code") not in ("404", "NoSuchBucket", "NotFound"):
+                raise self._error(e, self.name) from e
+            try:
+                self.client.create_bucket(Bucket=self.name)
+            except ClientError as e2:
+                raise self._error(e2, self.name) from e2
+        except BotoCoreError as e:
+            raise self._error(e, self.name) from e
+
+    def head(self, key: str) -> dict | None:
+        """{'length', 'type', 'etag', 'sha256'} of an object, or None when it does not exist."""
+        try:
+            r = self.client.head_object(Bucket=self.name, Key=key)
+        except ClientError as e:
+            if e.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                return None
+            raise self._error(e, key) from e
+        except BotoCoreError as e:
+            raise self._error(e, key) from e
+        return {"length": r["ContentLength"], "type": r.get("ContentType"), "etag": r.get("ETag"),
+                "sha256": (r.get("Metadata") or {}).get("sha256")}
+
+    def put_file(self, key: str, path: Path, cache_control: str = IMMUTABLE, ctype: str | None = None) -> StoredObject:
+        """Upload ``path`` to ``key`` unless an identical object is already there."""
+        path = Path(path)
+        digest, size, ctype = sha256_file(path), path.stat().st_size, ctype or content_type(path)
+        have = self.head(key)
+        if have and have["sha256"] == digest and have["length"] == size and have["type"] == ctype:
+            return StoredObject(key, self.url(key), size, ctype, digest, uploaded=False)
+        extra = {"ContentType": ctype, "CacheControl": cache_control, "Metadata": {"sha256": digest}}
+        try:
+            self.client.upload_file(str(path), self.name, key, ExtraArgs=extra, Config=self.transfer)
+        except (ClientError, BotoCoreError) as e:
+            raise self._error(e, key) from e
+        self.bytes_sent += size
+        return StoredObject(key, self.url(key), size, ctype, digest, uploaded=True)
+
+    def put_bytes(self, key: str, data: bytes, ctype: str | None = None, cache_control: str = SHORT,
+                  if_match: str | None = None, if_none_match: bool = False) -> StoredObject:
+        """Upload small content (pages, feeds, JSON), skipping identical content; optionally conditional."""
+        digest, ctype = hashlib.sha256(data).hexdigest(), ctype or content_type(key)
+        if if_match is None and not if_none_match:
+            have = self.head(key)
+            if have and have["sha256"] == digest and have["type"] == ctype:
+                return StoredObject(key, self.url(key), len(data), ctype, digest, uploaded=False)
+        kwargs = {"Bucket": self.name, "Key": key, "Body": data, "ContentType": ctype,
+                  "CacheControl": cache_control, "Metadata": {"sha256": digest}}
+        if if_match:
+            kwargs["IfMatch"] = if_match
+        if if_none_match:
+            kwargs["IfNoneMatch"] = "*"
+        try:
+            self.client.put_object(**kwargs)
+        except (ClientError, BotoCoreError) as e:
+            raise self._error(e, key) from e
+        self.bytes_sent += len(data)
+        return StoredObject(key, self.url(key), len(data), ctype, digest, uploaded=True)
+
+    def get_bytes(self, key: str) -> tuple[bytes, str] | None:
+        """(body, etag) of an object, or None when it does not exist."""
+        try:
+            r = self.client.get_object(Bucket=self.name, Key=key)
+        except ClientError as e:
+            if e.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                return None
+            raise self._error(e, key) from e
+        return r["Body"].read(), r["ETag"]
+
+    def delete(self, key: str) -> None:
+        try:
+            self.client.delete_object(Bucket=self.name, Key=key)
+        except (ClientError, BotoCoreError) as e:
+            raise self._error(e, key) from e
+
+    def wait_visible(self, objects: list[StoredObject], timeout: float = 30.0) -> None:
+        """Block until every object answers HEAD with its length: the feed may then point at them."""
+        deadline = time.monotonic() + timeout
+        pending = list(objects)
+        while pending:
+            pending = [o for o in pending if (self.head(o.key) or {}).get("length") != o.length]
+            if pending and time.monotonic() > deadline:
+                raise ChorusError(f"{len(pending)} uploaded objects are not visible yet (first: {pending[0].key}); "
+                                  "the live feed was left unchanged; retry the run", path=self.url(pending[0].key))
+            if pending:
+                time.sleep(0.5)
+
+    def _error(self, e: Exception, key: str) -> ChorusError:
+        if isinstance(e, ClientError):
+            err = e.response.get("Error", {})
+            msg = f"S3 {err.get('Code', '?')}: {err.get('Message') or e}"
+        else:
+            msg = f"cannot reach the S3 endpoint {self.endpoint_url} ({e})"
+        return ChorusError(f"{msg}; check [publish] settings and credentials, then retry", path=f"s3://{self.name}/{key}")

@@ -1,0 +1,167 @@
+"""Prefect flow ``publish-episode``: one recording in, one published episode (and feed) out.
+
+Thin by design (DESIGN.md rule 3): every task calls one plain function from ``chorus.pipeline``,
+``media``, ``transcripts`` or ``chorus.showfeed``; tests call those directly.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact
+from prefect.cache_policies import NO_CACHE
+from prefect.states import Failed
+
+from chorus import pipeline
+from chorus.catalog import Catalog
+from chorus.runtime import open_bucket
+from chorus.settings import load_settings
+from chorus.showfeed import feed_url
+
+__all__ = ["publish_episode"]
+
+_KNOWN_ERRORS: tuple[type[BaseException], ...] = ()
+
+
+def _known_errors() -> tuple[type[BaseException], ...]:
+    global _KNOWN_ERRORS
+    if not _KNOWN_ERRORS:
+        from feeds import FeedError
+        from media import MediaError
+        from transcripts import TranscriptError
+
+        from chorus.errors import ChorusError
+
+        _KNOWN_ERRORS = (MediaError, TranscriptError, FeedError, ChorusError, FileNotFoundError, ValueError)
+    return _KNOWN_ERRORS
+
+
+@task(name="claim", cache_policy=NO_CACHE)
+def claim_task(settings, catalog, source: Path, show: str | None):
+    return pipeline.claim(settings, catalog, source, show)
+
+
+@task(name="probe", cache_policy=NO_CACHE)
+def probe_task(source: Path):
+    from media import probe
+
+    return probe(source)
+
+
+@task(name="master", cache_policy=NO_CACHE)
+def master_task(source: Path, work: Path, options):
+    from media import master
+
+    return master(source, work / "master", options)
+
+
+@task(name="transcribe", cache_policy=NO_CACHE)
+def transcribe_task(audio: Path, options, timeline=None):
+    from transcripts import transcribe
+
+    if timeline:
+        from transcripts import assign_speakers
+
+        return assign_speakers(transcribe(audio, options), timeline)
+    return transcribe(audio, options)
+
+
+@task(name="notes", cache_policy=NO_CACHE)
+def notes_task(transcript, sidecar: dict[str, Any]):
+    from transcripts import NotesOptions, make_notes
+
+    return make_notes(transcript, NotesOptions(), sidecar)
+
+
+@task(name="render", cache_policy=NO_CACHE)
+def render_task(work: Path, episode, mastered, transcript, notes, show_conf):
+    return pipeline.render_files(work, episode, mastered, transcript, notes, show_conf)
+
+
+@task(name="publish-objects", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[3, 15])
+def publish_objects_task(bucket, settings, show: str, slug: str, files):
+    return pipeline.publish_objects(bucket, settings, show, slug, files)
+
+
+@task(name="rebuild-feed", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[3, 15])
+def rebuild_feed_task(bucket, settings, catalog, show: str):
+    return pipeline.rebuild_show(bucket, settings, catalog, show)
+
+
+def _run_name() -> str:
+    from prefect.runtime import flow_run
+
+    return f"publish {Path(flow_run.parameters.get('source', '?')).name}"
+
+
+@flow(name="publish-episode", flow_run_name=_run_name, log_prints=True)
+def publish_episode(source: str, show: str | None = None, config: str | None = None,
+                    data_dir: str | None = None) -> dict[str, Any]:
+    """Master, transcribe, annotate and publish one recording, then regenerate its show's feed.
+
+    Returns the run's outcome as a dict (``source``, ``status``: published | failed | duplicate,
+    ``episode_id``, ``feed_url``, ``audio_url``, ``episode_url``, ``error``). A failure moves the
+    source to ``<data>/failed/`` with a ``.error.txt`` and ends the run in a Failed state.
+    """
+    log = get_run_logger()
+    settings = load_settings(Path(config) if config else None, Path(data_dir) if data_dir else None)
+    catalog = Catalog(settings.catalog)
+    src = Path(source).resolve()
+    result: dict[str, Any] = {"source": str(source), "status": "failed", "episode_id": None,
+                              "feed_url": None, "audio_url": None, "episode_url": None, "error": None}
+    claim = None
+    try:
+        with open_bucket(settings, start_embedded=False) as bucket:
+            claim = claim_task(settings, catalog, src, show)
+            result.update(episode_id=claim.episode_id, feed_url=feed_url(bucket, settings, claim.show))
+            if claim.duplicate:
+                with catalog.session() as s:
+                    from chorus.catalog import Episode
+
+                    ep = s.get_one(Episode, claim.episode_id)
+                    result.update(status="duplicate", audio_url=ep.url("mp3"),
+                                  episode_url=bucket.url(f"{settings.show_prefix(ep.show.slug)}/{ep.slug}/"))
+                log.info("%s was already published as episode %s", src.name, claim.episode_id)
+                return result
+            show_slug, show_conf = settings.get_show(claim.show)
+            work = settings.path("work") / str(claim.episode_id)
+            probe_task(src)
+            catalog.set_status(claim.episode_id, "mastering")
+            mastered = master_task(src, work, pipeline.master_options(show_conf))
+            catalog.set_status(claim.episode_id, "transcribing")
+            transcript = transcribe_task(mastered.speech_wav, pipeline.transcribe_options(show_conf, claim.sidecar),
+                                         getattr(mastered, "timeline", None))
+            notes = notes_task(transcript, claim.sidecar)
+            catalog.set_status(claim.episode_id, "drafted")
+            with catalog.session() as s:
+                from chorus.catalog import Episode
+
+                episode = s.get_one(Episode, claim.episode_id)
+                s.expunge(episode)
+            files = render_task(work, episode, mastered, transcript, notes, show_conf)
+            catalog.set_status(claim.episode_id, "rendering")
+            stored = publish_objects_task(bucket, settings, show_slug, episode.slug, files)
+            pipeline.finish(catalog, claim.episode_id, mastered, stored, transcript, notes)
+            try:
+                rebuild_feed_task(bucket, settings, catalog, show_slug)
+            except BaseException:
+                catalog.set_status(claim.episode_id, "rendering", detail="feed rebuild failed")
+                raise
+            archived = pipeline.archive(settings, src)
+            catalog.set_status(claim.episode_id, "published", source_path=str(archived))
+            result.update(status="published", audio_url=stored["mp3"].url,
+                          episode_url=bucket.url(f"{settings.show_prefix(show_slug)}/{episode.slug}/"))
+            create_markdown_artifact(
+                key=f"episode-{claim.episode_id}",
+                markdown=f"**{episode.title}** published: [audio]({stored['mp3'].url}), feed: {result['feed_url']}",
+                description="Published episode")
+            return result
+    except Exception as e:  # every failure becomes one line, a quarantined source and a Failed state
+        if not isinstance(e, _known_errors()):
+            log.exception("unexpected error while publishing %s", src.name)
+        reason = pipeline.one_line(e)
+        result.update(status="failed", error=reason)
+        moved = pipeline.fail(settings, catalog, claim, src, reason)
+        log.error("%s failed: %s (source kept at %s)", src.name, reason, moved or src)
+        return Failed(message=reason, data=result)

@@ -1,0 +1,57 @@
+"""chorus.storage against a real SeaweedFS: types, caching headers, skip-unchanged, conditional writes."""
+import urllib.request
+
+import pytest
+
+from chorus.errors import ChorusError
+from chorus.storage import IMMUTABLE, SHORT
+
+
+def _get(url, headers=None):
+    with urllib.request.urlopen(urllib.request.Request(url, headers=headers or {}), timeout=10) as r:
+        return r.status, r.headers, r.read()
+
+
+def test_put_file_serves_type_length_cache_and_ranges_anonymously(bucket, tmp_path):
+    f = tmp_path / "a.vtt"
+    f.write_text("WEBVTT\n\n00:00.000 --> 00:01.000\nHello\n")
+    obj = bucket.put_file("show/ep/abc.vtt", f)
+    status, headers, body = _get(obj.url)  # no credentials: what a podcast app does
+    assert status == 200 and body == f.read_bytes()
+    assert headers["Content-Type"] == "text/vtt"
+    assert headers["Cache-Control"] == IMMUTABLE
+    assert int(headers["Content-Length"]) == obj.length == f.stat().st_size
+    status, headers, body = _get(obj.url, {"Range": "bytes=0-5"})
+    assert status == 206 and body == b"WEBVTT"
+
+
+def test_unchanged_objects_are_not_uploaded_again(bucket, tmp_path):
+    f = tmp_path / "episode.mp3"
+    f.write_bytes(b"ID3" + bytes(5000))
+    first = bucket.put_file("s/e/x.mp3", f)
+    sent = bucket.bytes_sent
+    again = bucket.put_file("s/e/x.mp3", f)
+    assert first.uploaded and not again.uploaded
+    assert bucket.bytes_sent == sent
+    page = bucket.put_bytes("s/index.html", b"<p>hi</p>", cache_control=SHORT)
+    assert page.uploaded and not bucket.put_bytes("s/index.html", b"<p>hi</p>").uploaded
+
+
+def test_conditional_feed_write_refuses_a_stale_etag(bucket):
+    bucket.put_bytes("s/feed.xml", b"<rss>1</rss>")
+    body, etag = bucket.get_bytes("s/feed.xml")
+    bucket.put_bytes("s/feed.xml", b"<rss>2</rss>", if_match=etag)  # we win
+    with pytest.raises(ChorusError, match="PreconditionFailed"):
+        bucket.put_bytes("s/feed.xml", b"<rss>3</rss>", if_match=etag)  # a second writer with a stale view
+    assert bucket.get_bytes("s/feed.xml")[0] == b"<rss>2</rss>"
+
+
+def test_unreachable_endpoint_is_one_clear_line():
+    from chorus.services import free_port
+    from chorus.storage import Bucket
+
+    b = Bucket("x", f"http://127.0.0.1:{free_port()}", access_key="a", secret_key="b", region="us-east-1")
+    b.client.meta.config.retries["max_attempts"] = 1
+    with pytest.raises(ChorusError) as e:
+        b.head("k")
+    assert "cannot reach the S3 endpoint" in str(e.value) and "\n" not in str(e.value)
