@@ -1,0 +1,67 @@
+"""validate_feed rejects what an app would reject, naming the problem; referenced_urls."""
+from __future__ import annotations
+
+import pytest
+
+from feeds import FeedError, build_feed, referenced_urls, validate_feed
+from tests.feeds.fixtures import BASE, make_episodes, make_show
+
+
+@pytest.fixture(scope="module")
+def good() -> str:
+    return build_feed(make_show(), make_episodes(3)).decode()
+
+
+def test_good_feed_passes(good):
+    validate_feed(good.encode())
+
+
+@pytest.mark.parametrize("old, new, words", [
+    ("<itunes:explicit>false</itunes:explicit>", "<itunes:explicit>no</itunes:explicit>", "itunes:explicit must be true or false"),
+    ('<itunes:image href="', '<itunes:imagex href="', "channel itunes:image"),
+    ("<language>en</language>", "", "missing <language>"),
+    ("<itunes:email>ann@example.org</itunes:email>", "", "itunes:owner/itunes:email"),
+    ('<itunes:category text="Health &amp; Fitness">', '<itunes:category>', "itunes:category"),
+    ("<itunes:type>episodic</itunes:type>", "<itunes:type>weekly</itunes:type>", "itunes:type"),
+    ("<podcast:guid>", "<podcast:guid>not-a-uuid", "podcast:guid is not a UUID"),
+    ('<guid isPermaLink="false">chorus-peer-talk-00002</guid>', "", "item 2 ('Episode 2: Boundaries & <burn-out>'): missing <guid>"),
+    ("chorus-peer-talk-00002<", "chorus-peer-talk-00003<", "duplicate guid"),
+    ("<pubDate>Mon, 15 Jan 2024 09:30:00 +0000</pubDate>", "<pubDate>2024-01-15</pubDate>", "pubDate is not an RFC 2822 date"),
+    ('length="1000002"', 'length="0"', "enclosure length must be a positive byte count"),
+    ('length="1000002"', 'length="1.5MB"', "enclosure length"),
+    ('length="1000002" type="audio/mpeg"', 'length="1000002" type="text/html"', "not an audio/video MIME type"),
+    (f'<enclosure url="{BASE}/ep-002/a-2.mp3"', f'<enclosure url="{BASE}/ép/a-2.mp3"', "not ASCII"),
+    (f'<enclosure url="{BASE}/ep-002/a-2.mp3"', '<enclosure url="ftp://x/a.mp3"', "not http(s)"),
+    ("<itunes:duration>602</itunes:duration>", "<itunes:duration>10 min</itunes:duration>", "itunes:duration"),
+    ('type="text/vtt"', 'type="video/mp4"', "not a transcript type"),
+    ("</channel>", "<item><title>x</title></channel>", "not well-formed XML"),
+])
+def test_each_broken_rule_is_named(good, old, new, words):
+    assert old in good, old
+    bad = good.replace(old, new, 1).encode()
+    with pytest.raises(FeedError) as ei:
+        validate_feed(bad)
+    msg = str(ei.value)
+    assert words in msg and "\n" not in msg, msg
+    assert ei.value.reason and ei.value.path is None
+
+
+def test_not_rss(good):
+    with pytest.raises(FeedError, match="not an RSS 2.0 document"):
+        validate_feed(b"<feed xmlns='http://www.w3.org/2005/Atom'/>")
+    with pytest.raises(FeedError, match="must be bytes"):
+        validate_feed(good)
+
+
+def test_referenced_urls_lists_every_published_object(good):
+    urls = referenced_urls(good.encode())
+    assert urls[0] == f"{BASE}/cover-3f2a.jpg"
+    expected = {f"{BASE}/cover-3f2a.jpg"}
+    for i in (1, 2, 3):
+        d = f"{BASE}/ep-{i:03d}"
+        expected |= {f"{d}/a-{i}.mp3", f"{d}/a-{i}.opus", f"{d}/c-{i}.json"} | {
+            f"{d}/t-{i}.{x}" for x in ("vtt", "srt", "json", "html")}
+    expected.add(f"{BASE}/ep-003/v-3.mp4")
+    assert set(urls) == expected          # podcast:person img may live elsewhere: not listed
+    assert len(urls) == len(set(urls))
+    assert f"{BASE}/feed.xml" not in urls and f"{BASE}/" not in urls
