@@ -65,3 +65,10 @@ def test_referenced_urls_lists_every_published_object(good):
     assert set(urls) == expected          # podcast:person img may live elsewhere: not listed
     assert len(urls) == len(set(urls))
     assert f"{BASE}/feed.xml" not in urls and f"{BASE}/" not in urls
+
+
+def test_rules_still_check_items_the_parsers_already_read(good):
+    validate_feed(good.encode())            # every item now known to both parsers
+    bad = good.replace('length="1000002"', 'length="-5"', 1).encode()
+    with pytest.raises(FeedError, match="item 2 .*enclosure length"):
+        validate_feed(bad)

@@ -1,0 +1,181 @@
+#!/usr/bin/env python3
+"""Benchmark building and validating long feeds, and what an unchanged republish needs to upload.
+
+    .venv/bin/python bench/feeds.py [--sizes 100,250,500,1000,2000]
+
+One run, side by side, in one process:
+
+* for each size N: ``build_feed`` (feedgen + our P2.0 extension) and a cold ``validate_feed``
+  (first sight of every item), split into the rule checks (lxml), podcastparser and feedparser;
+* the republish path for 1,000 episodes: one new episode added, build + validate again (items the
+  parsers already read in this process are not re-parsed; the rules check every item);
+* the bytes of the feeds and pages of a 100-episode show, built twice: identical bytes mean an
+  unchanged republish uploads nothing from feeds/ (the publisher skips objects by content hash);
+* peak RSS, and a CPU speed index (a fixed pure-Python loop) because the machine is shared.
+
+Writes docs/bench/feeds.md (table) and docs/bench/feeds.png (plot). Target (issue #6): build +
+validate of a 1,000-episode feed <= 1 s.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import io
+import os
+import platform
+import resource
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import feedparser  # noqa: E402
+import podcastparser  # noqa: E402
+from lxml import etree  # noqa: E402
+
+from feeds import build_feed, render_episode_page, render_show_page, validate_feed  # noqa: E402
+from feeds import validate as _validate  # noqa: E402
+from tests.feeds.fixtures import make_episode, make_episodes, make_show  # noqa: E402
+
+OUT = ROOT / "docs" / "bench"
+
+
+def _t(fn, *a, **k):
+    t = time.perf_counter()
+    r = fn(*a, **k)
+    return time.perf_counter() - t, r
+
+
+def _speed_index() -> float:
+    """Microseconds for sum(range(1000)); about 10-15 us on an idle modern core."""
+    t = time.perf_counter()
+    for _ in range(2000):
+        sum(range(1000))
+    return (time.perf_counter() - t) / 2000 * 1e6
+
+
+def _rules_only(xml: bytes) -> None:
+    root = _validate._parse(xml)
+    ch = root.find("channel")
+    _validate._check_channel(ch)
+    seen: set[str] = set()
+    for n, item in enumerate(ch.iterfind("item"), 1):
+        _validate._check_item(item, n, seen)
+
+
+def measure_size(n: int) -> dict:
+    show, eps = make_show(), make_episodes(n)
+    _validate._passed.clear()
+    tb, xml = _t(build_feed, show, eps)
+    tr, _ = _t(_rules_only, xml)
+    tpp, _ = _t(podcastparser.parse, "feed.xml", io.BytesIO(xml))
+    tfp, _ = _t(feedparser.parse, xml, sanitize_html=False, resolve_relative_uris=False)
+    _validate._passed.clear()
+    tv, _ = _t(validate_feed, xml)
+    return {"n": n, "bytes": len(xml), "build": tb, "rules": tr, "podcastparser": tpp,
+            "feedparser": tfp, "validate": tv, "total": tb + tv}
+
+
+def measure_republish(n: int = 1000) -> dict:
+    show, eps = make_show(), make_episodes(n)
+    _validate._passed.clear()
+    validate_feed(build_feed(show, eps))
+    eps = eps + [make_episode(n + 1)]
+    tb, xml = _t(build_feed, show, eps)
+    tv, _ = _t(validate_feed, xml)
+    return {"n": n + 1, "build": tb, "validate": tv, "total": tb + tv}
+
+
+def measure_unchanged(n: int = 100) -> dict:
+    def objects():
+        show, eps = make_show(), make_episodes(n)
+        out = {"feed.xml": build_feed(show, eps), "video.xml": build_feed(show, eps, video=True),
+               "index.html": render_show_page(show, eps).encode()}
+        tr = {"language": "en", "segments": [{"start": 0.0, "end": 2.0, "text": "Hello there", "speaker": "Ann",
+                                              "words": [{"text": "Hello", "start": 0.0, "end": 0.5, "probability": 0.9},
+                                                        {"text": "there", "start": 0.6, "end": 1.0, "probability": 0.9}]}]}
+        for e in eps:
+            out[f"{e.slug}/index.html"] = render_episode_page(show, e, tr, []).encode()
+        return out
+    a, b = objects(), objects()
+    changed = [k for k in a if hashlib.sha256(a[k]).digest() != hashlib.sha256(b[k]).digest()]
+    return {"objects": len(a), "bytes_total": sum(map(len, a.values())),
+            "feeds_bytes": len(a["feed.xml"]) + len(a["video.xml"]), "changed": len(changed),
+            "bytes_to_upload": sum(len(b[k]) for k in changed)}
+
+
+def write_plot(rows: list[dict], path: Path) -> bool:
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("matplotlib missing: pip install -e '.[bench]' for the plot", file=sys.stderr)
+        return False
+    ns = [r["n"] for r in rows]
+    fig, ax = plt.subplots(figsize=(7, 4.2))
+    bottom = [0.0] * len(rows)
+    for key, colour in (("build", "#1f77b4"), ("rules", "#2ca02c"), ("podcastparser", "#ff7f0e"),
+                        ("feedparser", "#d62728")):
+        vals = [r[key] for r in rows]
+        ax.bar([str(n) for n in ns], vals, bottom=bottom, label=key, color=colour)
+        bottom = [b + v for b, v in zip(bottom, vals)]
+    ax.axhline(1.0, color="black", linestyle="--", linewidth=1, label="1 s target")
+    ax.set_xlabel("episodes in the feed")
+    ax.set_ylabel("seconds (cold: every item parsed)")
+    ax.set_title("build_feed + validate_feed, split by stage")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    return True
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--sizes", default="100,250,500,1000,2000")
+    args = ap.parse_args()
+    speed = _speed_index()
+    load = os.getloadavg()
+    rows = [measure_size(int(n)) for n in args.sizes.split(",")]
+    rep = measure_republish(1000)
+    unchanged = measure_unchanged(100)
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    speed_after = _speed_index()
+
+    lines = [
+        "# Feed benchmark", "",
+        f"`.venv/bin/python bench/feeds.py` — Python {platform.python_version()}, {os.cpu_count()} cores, "
+        f"load average {load[0]:.2f} at start; CPU speed index {speed:.1f} µs before, {speed_after:.1f} µs after "
+        "(`sum(range(1000))`, about 10–15 µs on an idle modern core: higher means a busy or slow machine).", "",
+        "## Cold: every item built and parsed once (seconds)", "",
+        "| episodes | feed size | build | rules (lxml) | podcastparser | feedparser | validate_feed | build + validate | vs 1 s target |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        lines.append(f"| {r['n']} | {r['bytes'] / 1e6:.2f} MB | {r['build']:.3f} | {r['rules']:.3f} | "
+                     f"{r['podcastparser']:.3f} | {r['feedparser']:.3f} | {r['validate']:.3f} | "
+                     f"**{r['total']:.3f}** | {r['total']:.2f}× |")
+    lines += [
+        "", "## Republish: 1,000 episodes already validated in this process, one new episode", "",
+        "| episodes | build | validate_feed | build + validate | vs 1 s target |", "|---:|---:|---:|---:|---:|",
+        f"| {rep['n']} | {rep['build']:.3f} | {rep['validate']:.3f} | **{rep['total']:.3f}** | {rep['total']:.2f}× |",
+        "", "## Unchanged 100-episode show: what a republish must upload from feeds/", "",
+        "| objects (feed, video feed, show page, episode pages) | their bytes | of which feeds | objects whose bytes changed | bytes to upload |",
+        "|---:|---:|---:|---:|---:|",
+        f"| {unchanged['objects']} | {unchanged['bytes_total']:,} | {unchanged['feeds_bytes']:,} | "
+        f"{unchanged['changed']} | {unchanged['bytes_to_upload']:,} |",
+        "", f"Peak RSS of the whole run: {rss_mb:.0f} MB.", "",
+        "Feeds and pages are byte-identical when nothing changed (no build timestamps), so a publisher that",
+        "compares content hashes uploads none of them; the media bytes of a republish are the publisher's figure.",
+    ]
+    OUT.mkdir(parents=True, exist_ok=True)
+    if write_plot(rows, OUT / "feeds.png"):
+        lines += ["", "![build + validate by stage](feeds.png)"]
+    (OUT / "feeds.md").write_text("\n".join(lines) + "\n", "utf-8")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
