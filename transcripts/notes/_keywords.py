@@ -1,7 +1,6 @@
 """Key phrases with YAKE, and the pick of phrases that are distinctive for one part of an episode."""
 from __future__ import annotations
 
-from collections import Counter
 from functools import lru_cache
 
 from ._text import stopwords, tokens
@@ -26,26 +25,15 @@ def key_phrases(text: str, language: str = "en", top: int = 12, n: int = 2) -> l
     return out
 
 
-def distinctive(phrases: list[str], part: Counter, whole: Counter, language: str = "en") -> list[str]:
-    """Order ``phrases`` so that those whose words belong to this part (rather than the whole) come first.
-
-    >>> distinctive(["group", "fees"], Counter({"fee": 3, "group": 1}), Counter({"fee": 3, "group": 9}))
-    ['fees', 'group']
-    """
-    def share(p: str) -> float:
-        toks = tokens(p, language)
-        if not toks:
-            return 0.0
-        return min(part[t] / whole[t] if whole[t] else 0.0 for t in toks)
-
-    ranked = sorted(enumerate(phrases), key=lambda ip: (share(ip[1]) < 0.5, ip[0]))
-    return [p for _, p in ranked]
-
-
 def same_stems(a: str, b: str, language: str = "en") -> bool:
     """True when two phrases share a content word stem (so one would repeat the other).
 
     >>> same_stems("supervision", "monthly supervisions")
     True
     """
-    return bool(set(tokens(a, language)) & set(tokens(b, language)))
+    return bool(_stems(a, language) & _stems(b, language))
+
+
+@lru_cache(maxsize=50_000)
+def _stems(phrase: str, language: str) -> frozenset[str]:
+    return frozenset(tokens(phrase, language))

@@ -13,19 +13,20 @@ from ..model import Transcript
 
 
 def _keywords(per_chapter: list[list[str]], text: str, options: NotesOptions) -> list[str]:
-    """At least one distinctive phrase per chapter, then the episode's best phrases, without repeats."""
+    """Round robin over the chapters' best phrases (so every chapter is represented), then the episode's
+    YAKE phrases; no two keywords share a word stem."""
     out: list[str] = []
 
-    def add(p: str) -> bool:
-        if any(same_stems(p, q, options.language) for q in out):
-            return False
-        out.append(p.lower())
-        return True
+    def add(p: str) -> None:
+        if not any(same_stems(p, q, options.language) for q in out):
+            out.append(p.lower())
 
-    for phrases in per_chapter:
-        for p in phrases:
-            if add(p):
-                break
+    depth = 0
+    while len(out) < max(options.keywords, len(per_chapter)) and any(depth < len(p) for p in per_chapter):
+        for phrases in per_chapter:
+            if depth < len(phrases) and (depth == 0 or len(out) < options.keywords):
+                add(phrases[depth])
+        depth += 1
     if len(out) < options.keywords:
         for p in key_phrases(text, options.language, top=3 * options.keywords, n=2):
             if len(out) >= options.keywords:

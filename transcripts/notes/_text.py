@@ -21,7 +21,15 @@ _EXTRA_STOP = {"yeah", "okay", "ok", "um", "uh", "erm", "hmm", "really", "actual
                "thing", "things", "kind", "sort", "think", "know", "mean", "like", "just", "well", "get", "got",
                "going", "gonna", "want", "say", "said", "thank", "thanks", "welcome", "today", "people",
                "also", "maybe", "something", "someone", "much", "many", "always", "often", "every", "talk",
-               "let", "us", "feel", "way", "good", "great", "lovely", "right", "yes", "sure", "one", "two"}
+               "let", "us", "feel", "way", "good", "great", "lovely", "right", "yes", "sure", "one", "two",
+               # podcast scaffolding, time and number words: never what a chapter is about
+               "podcast", "episode", "show", "listeners", "listener", "guest", "guests", "host", "topic", "topics",
+               "theme", "themes", "question", "questions", "start", "starting", "move", "moving", "talking",
+               "finally", "last", "next", "first", "second", "third", "today", "tonight", "month", "months",
+               "week", "weeks", "year", "years", "day", "days", "minute", "minutes", "hour", "hours", "time",
+               "times", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "twenty", "thirty",
+               "forty", "fifty", "hundred", "thousand", "joins", "join", "joining", "welcome", "back", "ask",
+               "asked", "tell", "told", "honestly", "probably", "guess", "course", "certainly", "surprisingly"}
 
 
 @dataclass
@@ -59,10 +67,24 @@ def tokens(text: str, language: str = "en") -> list[str]:
     >>> tokens("The supervisors met their supervision groups, twice!")
     ['supervisor', 'met', 'supervis', 'group']
     """
+    return [s for s, _ in surface_tokens(text, language)]
+
+
+def surface_tokens(text: str, language: str = "en") -> list[tuple[str, str]]:
+    """(stem, lower-case word) for each content word of ``text``.
+
+    >>> surface_tokens("Fees and pricing")
+    [('fee', 'fees'), ('price', 'pricing')]
+    """
     stop = stopwords(language)
     words = [w.lower().replace("’", "'") for w in _WORD.findall(text)]
     words = [w for w in words if len(w) > 2 and w not in stop and w.split("'")[0] not in stop]
-    return _stemmer(language).stemWords(words) if words else []
+    return [(_stem(w, language), w) for w in words]
+
+
+@lru_cache(maxsize=200_000)
+def _stem(word: str, language: str) -> str:
+    return _stemmer(language).stemWord(word)
 
 
 def sentences(t: Transcript, language: str = "en") -> list[Sentence]:

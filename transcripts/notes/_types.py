@@ -24,7 +24,7 @@ class NotesOptions:
     language: str = "en"
     """Language of the transcript (for YAKE stop words)."""
     min_chapter: float = 60.0
-    """Minimum chapter length in seconds; shortened for short episodes (at most a quarter of the episode)."""
+    """Minimum chapter length in seconds; shortened for short episodes (at most an eighth of the episode, and at least 10 s)."""
     max_chapters: int = 20
     """Never more generated chapters than this."""
     window: float = 45.0
