@@ -1,0 +1,115 @@
+"""Pure helpers for master(): filter strings, kept spans, time mapping (private)."""
+from __future__ import annotations
+
+import math
+
+from .options import MasterOptions
+
+
+def layout(channels: int) -> str:
+    return "stereo" if channels == 2 else "mono"
+
+
+TYPICAL_LEVELLED_LUFS = -19.5   # what speechnorm's peak target usually gives for speech
+
+
+def peak_control(o: MasterOptions, margin: float) -> str:
+    """Limiter after levelling that keeps peak-to-loudness low enough for a linear final gain.
+
+    >>> peak_control(MasterOptions(), 1.5)
+    'alimiter=limit=0.66834:attack=5:release=50:level=false'
+    """
+    plr = (o.true_peak - margin) - o.resolved_target()
+    limit_db = min(-1.0, TYPICAL_LEVELLED_LUFS + plr - 0.5)
+    return f"alimiter=limit={10 ** (limit_db / 20):.5f}:attack=5:release=50:level=false"
+
+
+def clean_chain(o: MasterOptions, level: bool, margin: float = 1.5) -> list[str]:
+    """Clean-up and levelling filters applied to one (already resampled) signal.
+
+    >>> clean_chain(MasterOptions(), level=True)[:2]
+    ['highpass=f=80', 'speechnorm=e=12.59:r=0.0001:l=1']
+    """
+    f = []
+    if o.highpass_hz:
+        f.append(f"highpass=f={o.highpass_hz:g}")
+    if o.denoise:
+        f.append("afftdn=nr=12:nf=-45:tn=1")
+    if level and o.level_speech:
+        e = 10 ** (o.max_level_gain_db / 20)
+        f.append(f"speechnorm=e={e:.2f}:r=0.0001:l=1")
+        f.append(peak_control(o, margin))
+    return f
+
+
+def kept_spans(silences, duration: float, o: MasterOptions) -> list[tuple[float, float]]:
+    """Spans of the source to keep: edges trimmed to ``edge_silence``, long pauses shortened.
+
+    >>> o = MasterOptions(shorten_pauses_over=2.0)
+    >>> kept_spans([(0.0, 3.0), (10.0, 20.0), (30.0, None)], 40.0, o)
+    [(2.0, 11.0), (19.0, 31.0)]
+    >>> kept_spans([(10.0, 20.0)], 40.0, MasterOptions())
+    [(0.0, 40.0)]
+    """
+    start, end = 0.0, duration
+    if o.trim_silence and silences:
+        s0, e0 = silences[0]
+        if s0 <= 0.05 and e0 is not None:
+            start = max(0.0, e0 - o.edge_silence)
+        s1, e1 = silences[-1]
+        if e1 is None or e1 >= duration - 0.05:
+            end = min(duration, s1 + o.edge_silence)
+    spans = [(start, end)]
+    n = o.shorten_pauses_over
+    if n:
+        spans = []
+        cur = start
+        for s, e in silences:
+            if e is None or s <= start or e >= end:
+                continue
+            if e - s > n:
+                spans.append((cur, s + n / 2))
+                cur = e - n / 2
+        spans.append((cur, end))
+    return [(round(a, 3), round(b, 3)) for a, b in spans if b - a > 0.001]
+
+
+def select_expr(spans) -> str:
+    """An aselect expression keeping SPANS (commas escaped for a filtergraph).
+
+    >>> select_expr([(0.5, 2.0)])
+    "aselect='between(t\\\\,0.5\\\\,2.0)'"
+    """
+    terms = "+".join(f"between(t\\,{a}\\,{b})" for a, b in spans)
+    return f"aselect='{terms}'"
+
+
+def to_output_time(t: float, spans, offset: float = 0.0) -> float | None:
+    """Map a source time to mastered-audio time (None when it falls in a removed part).
+
+    >>> to_output_time(12.0, [(2.0, 11.0), (19.0, 31.0)]) is None
+    True
+    >>> to_output_time(20.0, [(2.0, 11.0), (19.0, 31.0)])
+    10.0
+    """
+    acc = 0.0
+    for a, b in spans:
+        if a <= t <= b:
+            return round(offset + acc + (t - a), 3)
+        acc += b - a
+    return None
+
+
+def clip_interval(a: float, b: float, spans, offset: float = 0.0) -> list[tuple[float, float]]:
+    """Map a source interval to the mastered timeline, split where parts were removed."""
+    out, acc = [], 0.0
+    for s, e in spans:
+        lo, hi = max(a, s), min(b, e)
+        if hi > lo:
+            out.append((round(offset + acc + lo - s, 3), round(offset + acc + hi - s, 3)))
+        acc += e - s
+    return out
+
+
+def finite(x: float | None, default: float = -70.0) -> float:
+    return default if x is None or math.isinf(x) or math.isnan(x) else float(x)
