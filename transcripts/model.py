@@ -24,9 +24,32 @@ class TranscribeOptions:
     beam_size: int = 5
     word_timestamps: bool = True
     vad: bool = True
+    """Decode only what the voice-activity detector calls speech (and snap word times to it)."""
     batched: bool = True
+    """faster-whisper's ``BatchedInferencePipeline`` (independent 30 s chunks, decoded together)."""
+    batch_size: int = 8
     threads: int = 0
     """CPU threads; 0 = all cores."""
+    compute_type: str = "int8"
+    """CTranslate2 compute type on CPU (``int8``, ``int8_float32``, ``float32``)."""
+    compression_ratio_threshold: float | None = 2.4
+    """Reject (and retry hotter) a decode whose text compresses better than this: repetition loops."""
+    log_prob_threshold: float | None = -1.0
+    no_speech_threshold: float | None = 0.6
+    hallucination_silence_threshold: float | None = 2.0
+    """Sequential decoding: skip silences longer than this (s) around a suspected hallucination."""
+    temperatures: list[float] = field(default_factory=lambda: [0.0, 0.2, 0.4, 0.6, 0.8, 1.0])
+    language_detection_segments: int = 4
+    """When ``language`` is None: how many 30 s windows of speech to detect the language from."""
+    vad_threshold: float = 0.5
+    vad_min_silence_ms: int = 300
+    vad_pad_ms: int = 200
+    min_word_probability: float = 0.0
+    """Drop words below this confidence (0 keeps all; the editor highlights low ones instead)."""
+    diarize: bool | None = None
+    """Label speakers from the audio when no timeline is given; None = when ``speakers`` lists two or more."""
+    num_speakers: int | None = None
+    """Known number of speakers (sidecar); None = ``len(speakers)`` or estimated."""
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "TranscribeOptions":

@@ -1,0 +1,17 @@
+"""Transcripts: engines, the timed-words model, speakers, caption and transcript formats, notes.
+
+``transcribe(audio, TranscribeOptions()) -> Transcript`` and ``write_formats(t, out_dir, stem)`` are
+the two calls the pipeline makes; see docs/transcription.md.
+"""
+from .api import transcribe
+from .errors import TranscriptError
+from .formats import write_formats
+from .model import Segment, Transcript, TranscribeOptions, Word
+from .notes import Chapter, NotesOptions, ShowNotes, chapters_json, make_notes
+from .speakers import assign_speakers
+
+__all__ = [
+    "transcribe", "TranscribeOptions", "Transcript", "Segment", "Word", "TranscriptError",
+    "write_formats", "assign_speakers",
+    "make_notes", "NotesOptions", "ShowNotes", "Chapter", "chapters_json",
+]

@@ -1,0 +1,51 @@
+"""Speech-to-text engines behind one small interface.
+
+An engine turns 16 kHz mono float32 samples into :class:`~transcripts.model.Segment` objects with
+timed words. ``faster-whisper`` (CTranslate2, int8 on CPU) is the default; ``openai-whisper`` (the
+reference implementation, optional extra ``chorus-podcast[openai]``) runs a PyTorch checkpoint
+converted offline from the same CTranslate2 model, so no weights are ever downloaded.
+"""
+from __future__ import annotations
+
+from typing import Protocol
+
+import numpy as np
+
+from ..model import Segment, TranscribeOptions
+
+__all__ = ["Engine", "get_engine", "ENGINES", "resolve_model", "SAMPLE_RATE"]
+
+SAMPLE_RATE = 16000
+ENGINES = ("faster-whisper", "openai-whisper")
+
+
+class Engine(Protocol):
+    """What every engine provides."""
+
+    name: str
+    model_name: str
+
+    def run(self, audio: np.ndarray, options: TranscribeOptions,
+            speech: list[tuple[float, float]]) -> tuple[str, list[Segment]]:
+        """Transcribe ``audio`` (16 kHz mono float32); ``speech`` is the VAD's speech regions in seconds.
+
+        Returns the language code and the segments with timed words (times in seconds of ``audio``).
+        """
+
+
+def resolve_model(model: str | None):
+    """Where the CTranslate2 model lives: the bundled tiny.en for ``None``, else ``model`` unchanged."""
+    from ._faster import resolve_model as _resolve
+    return _resolve(model)
+
+
+def get_engine(options: TranscribeOptions) -> Engine:
+    """The engine for ``options.engine`` with its model loaded (cached once per process)."""
+    from ..errors import TranscriptError
+    if options.engine == "faster-whisper":
+        from ._faster import FasterWhisperEngine
+        return FasterWhisperEngine.load(options.model, options.compute_type, options.threads)
+    if options.engine == "openai-whisper":
+        from ._openai import OpenAIWhisperEngine
+        return OpenAIWhisperEngine.load(options.model, options.threads)
+    raise TranscriptError(None, f"unknown engine {options.engine!r}; choose one of {', '.join(ENGINES)}")

