@@ -12,7 +12,6 @@ from ._render import safe_url
 from ._types import Chapter, Link, NotesError, Person
 
 _TS = re.compile(r"^(?:(\d+):)?(\d{1,2}):(\d{1,2}(?:\.\d+)?)$")
-_KNOWN = {"title", "description", "chapters", "keywords", "host", "hosts", "guests", "resources"}
 
 
 def parse_time(value: Any, path: Path | None = None) -> float:
