@@ -11,7 +11,8 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Any, Iterator
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint, create_engine, event, func, select
+from sqlalchemy import (JSON, DateTime, ForeignKey, Integer, String, Text, TypeDecorator, UniqueConstraint,
+                        create_engine, event, func, select)
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship, sessionmaker
 
 __all__ = [
@@ -25,8 +26,25 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+class _UTCDateTime(TypeDecorator):
+    """Timezone-aware UTC datetimes, also on SQLite (which stores none): feeds need aware dates."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):  # noqa: ARG002
+        if value is not None and value.tzinfo is None:
+            raise ValueError("naive datetime given to the catalog; use chorus.catalog.utcnow()")
+        return value.astimezone(timezone.utc) if value is not None else None
+
+    def process_result_value(self, value, dialect):  # noqa: ARG002
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value
+
+
 class _Base(DeclarativeBase):
-    type_annotation_map = {dict[str, Any]: JSON}
+    type_annotation_map = {dict[str, Any]: JSON, datetime: _UTCDateTime}
 
 
 class Show(_Base):

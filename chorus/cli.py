@@ -41,6 +41,7 @@ def _settings(config: Optional[Path], data_dir: Optional[Path]) -> Settings:
     os.environ["PREFECT_HOME"] = str(settings.path("prefect"))
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
     return settings
 
 

@@ -155,7 +155,8 @@ def transcribe_options(show: ShowSettings, sidecar: dict[str, Any]):
 def render_files(work: Path, episode: Episode, mastered, transcript, notes, show: ShowSettings) -> dict[str, Path]:
     """Every per-episode file to publish, by kind: mp3 (tagged), vtt, srt, json, txt, html, chapters."""
     from media import Id3Tags, write_id3
-    from transcripts import chapters_json, write_formats
+    from transcripts import write_formats
+    from transcripts.notes import chapters_json
 
     out = work / "publish"
     out.mkdir(parents=True, exist_ok=True)

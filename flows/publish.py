@@ -69,7 +69,7 @@ def transcribe_task(audio: Path, options, timeline=None):
 
 @task(name="notes", cache_policy=NO_CACHE)
 def notes_task(transcript, sidecar: dict[str, Any]):
-    from transcripts import NotesOptions, make_notes
+    from transcripts.notes import NotesOptions, make_notes
 
     return make_notes(transcript, NotesOptions(), sidecar)
 
@@ -79,12 +79,27 @@ def render_task(work: Path, episode, mastered, transcript, notes, show_conf):
     return pipeline.render_files(work, episode, mastered, transcript, notes, show_conf)
 
 
-@task(name="publish-objects", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[3, 15])
+def _transient(task, task_run, state) -> bool:  # noqa: ARG001 - Prefect's retry_condition_fn signature
+    """Retry storage errors (network, S3 5xx); never retry bad input or an invalid feed."""
+    from chorus.errors import ChorusError
+
+    try:
+        state.result()
+    except ChorusError:
+        return True
+    except Exception:
+        return False
+    return False
+
+
+@task(name="publish-objects", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[3, 15],
+      retry_condition_fn=_transient)
 def publish_objects_task(bucket, settings, show: str, slug: str, files):
     return pipeline.publish_objects(bucket, settings, show, slug, files)
 
 
-@task(name="rebuild-feed", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[3, 15])
+@task(name="rebuild-feed", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[3, 15],
+      retry_condition_fn=_transient)
 def rebuild_feed_task(bucket, settings, catalog, show: str):
     return pipeline.rebuild_show(bucket, settings, catalog, show)
 

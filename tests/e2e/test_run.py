@@ -1,0 +1,155 @@
+"""`chorus run --json` end to end: real ffmpeg, real whisper, real SeaweedFS, a real Prefect server.
+
+One module-scoped run publishes a good recording alongside bad inputs; the tests then check what a
+listener and an organiser would notice.
+"""
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import subprocess
+import urllib.request
+from pathlib import Path
+
+import feedparser
+import podcastparser
+import pytest
+
+from tests.e2e.conftest import results
+from tests.support.measure import loudness, true_peak_dbtp, wer
+
+pytestmark = pytest.mark.e2e
+
+
+def _get(url, method="GET"):
+    with urllib.request.urlopen(urllib.request.Request(url, method=method), timeout=30) as r:
+        return r.status, r.headers, (r.read() if method == "GET" else b"")
+
+
+@pytest.fixture(scope="module")
+def published(tmp_path_factory, panel, s3_env, prefect_api, request):
+    """Run once: the panel recording plus four bad inputs, in one `chorus run --json` call."""
+    import os
+    import sys
+
+    root = tmp_path_factory.mktemp("run")
+    inbox = root / "inbox"
+    inbox.mkdir()
+    wav, truth = panel
+    good = inbox / "panel-discussion.wav"
+    shutil.copyfile(wav, good)
+    (inbox / "panel-discussion.json").write_text(json.dumps(
+        {"title": "Finding your people <in> private practice", "host": {"name": "Sam Rivers"},
+         "guests": [{"name": "Alex Morgan", "role": "guest"}]}))
+    empty = inbox / "empty.mp3"
+    empty.write_bytes(b"")
+    notmedia = inbox / "notes.wav"
+    notmedia.write_text("this is a text file, not a recording\n" * 50)
+    truncated = inbox / "truncated.mp3"
+    subprocess.run(["ffmpeg", "-v", "error", "-i", str(wav), "-t", "20", "-b:a", "64k", str(root / "full.mp3")],
+                   check=True)
+    truncated.write_bytes((root / "full.mp3").read_bytes()[:600])
+    silent = inbox / "silence.wav"
+    subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "anullsrc=r=44100:cl=mono", "-t", "30",
+                    str(silent)], check=True)
+    data = root / "data"
+    env = {**os.environ, **s3_env, "CHORUS_PUBLISH__BUCKET": "e2e-run", "CHORUS_DATA_DIR": str(data),
+           "PREFECT_API_URL": prefect_api, "CHORUS_SHOW__LOUDNESS_LUFS": "-16"}
+    inputs = [good, empty, notmedia, truncated, silent]
+    proc = subprocess.run([sys.executable, "-m", "chorus.cli", "run", "--json", *map(str, inputs)],
+                          capture_output=True, text=True, env=env, timeout=900, cwd=root)
+    out = {Path(r["source"]).name: r for r in results(proc)}
+    return {"proc": proc, "by_name": out, "data": data, "truth": truth, "env": env, "good": good, "root": root}
+
+
+def test_exit_code_and_one_json_object_per_input(published):
+    proc, by_name = published["proc"], published["by_name"]
+    assert proc.returncode == 1, proc.stderr[-3000:]  # some inputs failed
+    assert set(by_name) == {"panel-discussion.wav", "empty.mp3", "notes.wav", "truncated.mp3", "silence.wav"}
+    good = by_name["panel-discussion.wav"]
+    assert good["status"] == "published", good
+    for key in ("episode_id", "feed_url", "audio_url", "episode_url"):
+        assert good[key], key
+    assert good["error"] is None
+
+
+@pytest.mark.parametrize("name", ["empty.mp3", "notes.wav", "truncated.mp3", "silence.wav"])
+def test_bad_inputs_fail_with_one_line_and_are_kept(published, name):
+    r = published["by_name"][name]
+    assert r["status"] == "failed"
+    assert r["error"] and "\n" not in r["error"] and "Traceback" not in r["error"]
+    failed = published["data"] / "failed"
+    assert (failed / name).exists(), "the source must be moved to failed/, never deleted"
+    note = (failed / f"{name}.error.txt").read_text()
+    assert r["error"] in note and "retry" in note.lower()
+    assert not (published["root"] / "inbox" / name).exists()
+
+
+def test_good_original_is_archived_with_its_sidecar(published):
+    archive = published["data"] / "archive"
+    assert (archive / "panel-discussion.wav").exists() and (archive / "panel-discussion.json").exists()
+
+
+def test_feed_parses_and_enclosure_matches_over_http(published):
+    good = published["by_name"]["panel-discussion.wav"]
+    status, headers, body = _get(good["feed_url"])
+    assert status == 200 and "xml" in headers["Content-Type"]
+    fp = feedparser.parse(body)
+    assert not fp.bozo, fp.bozo_exception
+    pp = podcastparser.parse(good["feed_url"], io.BytesIO(body))
+    assert len(pp["episodes"]) == len(fp.entries) == 1
+    ep = pp["episodes"][0]
+    assert ep["title"] == "Finding your people <in> private practice"  # escaped in XML, intact for apps
+    enc = ep["enclosures"][0]
+    assert enc["url"] == good["audio_url"] and enc["mime_type"] == "audio/mpeg"
+    _, h, audio = _get(enc["url"])
+    assert len(audio) == enc["file_size"] == int(h["Content-Length"])
+    assert h["Content-Type"] == "audio/mpeg"
+    vtt = [t for t in fp.entries[0].get("podcast_transcript", [])] or []
+    assert b'type="text/vtt"' in body
+
+
+def test_published_audio_loudness_measured_independently(published, tmp_path):
+    good = published["by_name"]["panel-discussion.wav"]
+    mp3 = tmp_path / "ep.mp3"
+    mp3.write_bytes(_get(good["audio_url"])[2])
+    lufs, tp = loudness(mp3), true_peak_dbtp(mp3)
+    assert -17.0 <= lufs <= -15.0, lufs
+    assert tp <= -1.0 + 0.05, tp  # 0.05 dB: the oversampled estimate's own tolerance
+
+
+def test_transcript_links_serve_vtt_and_text_is_accurate(published):
+    good = published["by_name"]["panel-discussion.wav"]
+    body = _get(good["feed_url"])[2].decode()
+    import re
+
+    links = dict((t, u) for u, t in re.findall(r'<podcast:transcript url="([^"]+)" type="([^"]+)"', body))
+    assert "text/vtt" in links and "application/json" in links
+    status, headers, vtt = _get(links["text/vtt"])
+    assert headers["Content-Type"].startswith("text/vtt") and vtt.startswith(b"WEBVTT")
+    doc = json.loads(_get(links["application/json"])[2])
+    hyp = " ".join(s["body"] for s in doc["segments"])
+    assert wer(published["truth"]["text"], hyp) <= 0.20
+
+
+def test_episode_page_is_published(published):
+    good = published["by_name"]["panel-discussion.wav"]
+    status, headers, page = _get(good["episode_url"])
+    assert status == 200 and headers["Content-Type"].startswith("text/html")
+    assert b"Finding your people &lt;in&gt; private practice" in page  # user text escaped
+
+
+def test_same_file_again_is_a_duplicate(published):
+    import sys
+
+    again = published["root"] / "again.wav"
+    shutil.copyfile(published["data"] / "archive" / "panel-discussion.wav", again)
+    proc = subprocess.run([sys.executable, "-m", "chorus.cli", "run", "--json", str(again)], capture_output=True,
+                          text=True, env=published["env"], timeout=600, cwd=published["root"])
+    (r,) = results(proc)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert r["status"] == "duplicate"
+    assert r["episode_id"] == published["by_name"]["panel-discussion.wav"]["episode_id"]
+    body = _get(r["feed_url"])[2]
+    assert len(feedparser.parse(body).entries) == 1
