@@ -19,7 +19,7 @@ __all__ = [
     "Catalog", "Show", "Episode", "EpisodeEvent", "TranscriptRevision", "NotesRevision", "STATUSES", "utcnow",
 ]
 
-STATUSES = ("claimed", "mastering", "transcribing", "drafted", "in_review", "approved", "rendering", "published", "failed")
+STATUSES = ("claimed", "mastering", "transcribing", "drafted", "in_review", "approved", "rendering", "published", "failed", "unpublished")
 
 
 def utcnow() -> datetime:

@@ -17,7 +17,7 @@ from typing import Any
 from chorus.catalog import Catalog, Episode, NotesRevision, TranscriptRevision, utcnow
 from chorus.errors import ChorusError
 from chorus.settings import Settings, ShowSettings, slugify
-from chorus.storage import IMMUTABLE, SHORT, Bucket, StoredObject, sha256_file
+from chorus.storage import IMMUTABLE, Bucket, StoredObject, sha256_file
 
 __all__ = [
     "Claim", "claim", "read_sidecar", "episode_title", "master_options", "transcribe_options",
@@ -201,16 +201,13 @@ def publish_objects(bucket: Bucket, settings: Settings, show: str, episode_slug:
 def rebuild_show(bucket: Bucket, settings: Settings, catalog: Catalog, show: str) -> StoredObject:
     """Regenerate and upload the show's pages, then its feed LAST (after every referenced object answers).
 
-    An invalid feed is never uploaded: the previous one stays live.
+    The feed goes up with a conditional write on the live feed's ETag; when a concurrent publisher
+    wins, the show is rebuilt from the catalog and written again (``chorus.publishing.publish_show``).
+    An invalid feed, an invisible object or a failed upload leaves the previous feed live.
     """
-    from chorus.showfeed import build_show_outputs  # the feed/page assembly from catalog rows
+    from chorus.publishing import publish_show
 
-    outputs = build_show_outputs(bucket, settings, catalog, show)
-    for key, body in outputs.pages.items():
-        bucket.put_bytes(key, body, cache_control=SHORT)
-    bucket.wait_visible(outputs.referenced)
-    feed = bucket.put_bytes(outputs.feed_key, outputs.feed, cache_control=SHORT)
-    return feed
+    return publish_show(bucket, settings, catalog, show).feed
 
 
 def finish(catalog: Catalog, episode_id: int, mastered, stored: dict[str, StoredObject],

@@ -8,6 +8,7 @@ carries its SHA-256 in metadata and a HEAD decides.
 from __future__ import annotations
 
 import hashlib
+import logging
 import mimetypes
 import time
 from dataclasses import dataclass
@@ -20,10 +21,19 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from chorus.errors import ChorusError
 
-__all__ = ["Bucket", "StoredObject", "sha256_file", "content_type", "IMMUTABLE", "SHORT"]
+__all__ = ["Bucket", "StoredObject", "sha256_file", "content_type", "IMMUTABLE", "SHORT", "CORS_RULES",
+           "PRECONDITION_FAILED"]
+
+_log = logging.getLogger(__name__)
 
 IMMUTABLE = "public, max-age=31536000, immutable"
 SHORT = "public, max-age=60"
+PRECONDITION_FAILED = "PreconditionFailed"
+"""``ChorusError.code`` of a conditional write that lost (someone else wrote the object first)."""
+CORS_RULES = [{"AllowedOrigins": ["*"], "AllowedMethods": ["GET", "HEAD"], "AllowedHeaders": ["*"],
+               "ExposeHeaders": ["Content-Length", "Content-Range", "Content-Type", "ETag", "Accept-Ranges"],
+               "MaxAgeSeconds": 86400}]
+"""Any origin may GET transcripts and chapters (Podcasting 2.0 asks for it); nothing else is allowed."""
 
 _TYPES = {
     ".mp3": "audio/mpeg", ".m4a": "audio/mp4", ".opus": "audio/ogg", ".mp4": "video/mp4",
@@ -78,12 +88,45 @@ class Bucket:
         self.public_base_url = (public_base_url or f"{self.endpoint_url}/{name}").rstrip("/")
         self.transfer = TransferConfig(multipart_threshold=16 << 20, multipart_chunksize=16 << 20)
         self.bytes_sent = 0
+        self.cors: bool | None = None
+        """After ``ensure()``: True when the bucket CORS rules were set, False when the store has none."""
 
     def url(self, key: str) -> str:
         return f"{self.public_base_url}/{key}"
 
-    def ensure(self) -> None:
-        """Create the bucket if it does not exist yet."""
+    def ensure(self, cors: bool = True) -> None:
+        """Create the bucket if it does not exist yet, and allow cross-origin GET (``CORS_RULES``).
+
+        A store without bucket CORS (NotImplemented) is tolerated with a logged note: most such stores
+        (SeaweedFS's ``-s3.allowedOrigins``, a CDN) answer any origin already.
+        """
+        self._create()
+        if cors:
+            self.cors = self._set_cors()
+
+    def _set_cors(self) -> bool:
+        try:
+            have = self.client.get_bucket_cors(Bucket=self.name).get("CORSRules")
+        except ClientError:
+            have = None
+        except BotoCoreError as e:
+            raise self._error(e, self.name) from e
+        if have == CORS_RULES:
+            return True
+        try:
+            self.client.put_bucket_cors(Bucket=self.name, CORSConfiguration={"CORSRules": CORS_RULES})
+        except ClientError as e:
+            code = e.response.get("Error", {}).get("Code", "")
+            if code in ("NotImplemented", "501", "MethodNotAllowed", "XNotImplemented"):
+                _log.info("bucket %s: the store does not support bucket CORS (%s); relying on its own "
+                          "cross-origin headers", self.name, code)
+                return False
+            raise self._error(e, self.name) from e
+        except BotoCoreError as e:
+            raise self._error(e, self.name) from e
+        return True
+
+    def _create(self) -> None:
         try:
             self.client.head_bucket(Bucket=self.name)
         except ClientError as e:
@@ -112,7 +155,11 @@ class Bucket:
     def put_file(self, key: str, path: Path, cache_control: str = IMMUTABLE, ctype: str | None = None) -> StoredObject:
         """Upload ``path`` to ``key`` unless an identical object is already there."""
         path = Path(path)
-        digest, size, ctype = sha256_file(path), path.stat().st_size, ctype or content_type(path)
+        try:
+            digest, size, ctype = sha256_file(path), path.stat().st_size, ctype or content_type(path)
+        except OSError as e:
+            raise ChorusError(f"cannot read the file to upload ({e.strerror or e}); nothing was published, "
+                              "the live feed is unchanged", path=path) from e
         have = self.head(key)
         if have and have["sha256"] == digest and have["length"] == size and have["type"] == ctype:
             return StoredObject(key, self.url(key), size, ctype, digest, uploaded=False)
@@ -121,6 +168,9 @@ class Bucket:
             self.client.upload_file(str(path), self.name, key, ExtraArgs=extra, Config=self.transfer)
         except (ClientError, BotoCoreError) as e:
             raise self._error(e, key) from e
+        except OSError as e:  # the file vanished or became unreadable during the upload
+            raise ChorusError(f"cannot read the file to upload ({e.strerror or e}); the live feed is unchanged",
+                              path=path) from e
         self.bytes_sent += size
         return StoredObject(key, self.url(key), size, ctype, digest, uploaded=True)
 
@@ -153,6 +203,8 @@ class Bucket:
             if e.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
                 return None
             raise self._error(e, key) from e
+        except BotoCoreError as e:
+            raise self._error(e, key) from e
         return r["Body"].read(), r["ETag"]
 
     def delete(self, key: str) -> None:
@@ -160,6 +212,16 @@ class Bucket:
             self.client.delete_object(Bucket=self.name, Key=key)
         except (ClientError, BotoCoreError) as e:
             raise self._error(e, key) from e
+
+    def keys(self, prefix: str) -> list[str]:
+        """Every key under ``prefix`` (paginated listing)."""
+        out: list[str] = []
+        try:
+            for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.name, Prefix=prefix):
+                out += [o["Key"] for o in page.get("Contents", [])]
+        except (ClientError, BotoCoreError) as e:
+            raise self._error(e, prefix) from e
+        return out
 
     def wait_visible(self, objects: list[StoredObject], timeout: float = 30.0) -> None:
         """Block until every object answers HEAD with its length: the feed may then point at them."""
@@ -174,9 +236,13 @@ class Bucket:
                 time.sleep(0.5)
 
     def _error(self, e: Exception, key: str) -> ChorusError:
+        code = None
         if isinstance(e, ClientError):
             err = e.response.get("Error", {})
-            msg = f"S3 {err.get('Code', '?')}: {err.get('Message') or e}"
+            code = err.get("Code") or None
+            msg = f"S3 {code or '?'}: {err.get('Message') or e}"
         else:
             msg = f"cannot reach the S3 endpoint {self.endpoint_url} ({e})"
-        return ChorusError(f"{msg}; check [publish] settings and credentials, then retry", path=f"s3://{self.name}/{key}")
+        exc = ChorusError(f"{msg}; check [publish] settings and credentials, then retry", path=f"s3://{self.name}/{key}")
+        exc.code = code  # the S3 error code (e.g. PRECONDITION_FAILED), for callers that retry
+        return exc
