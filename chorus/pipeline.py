@@ -188,11 +188,20 @@ _CTYPE_OVERRIDES = {"chapters": "application/json+chapters"}
 
 def publish_objects(bucket: Bucket, settings: Settings, show: str, episode_slug: str,
                     files: dict[str, Path]) -> dict[str, StoredObject]:
-    """Upload media and transcripts under immutable content-addressed keys (skipping unchanged ones)."""
+    """Upload media and transcripts under immutable content-addressed keys (skipping unchanged ones).
+
+    Raises ``ChorusError`` (one line) when a file cannot be read or the store refuses it; the live
+    feed is untouched because it is only rebuilt afterwards.
+    """
     base = f"{settings.show_prefix(show)}/{episode_slug}"
     stored = {}
     for kind, path in files.items():
-        key = f"{base}/{sha256_file(path)[:16]}{path.suffix.lower()}"
+        try:
+            digest = sha256_file(path)
+        except OSError as e:
+            raise ChorusError(f"cannot read the file to upload ({e.strerror or e}); nothing new was published, "
+                              "the live feed is unchanged", path=path) from e
+        key = f"{base}/{digest[:16]}{path.suffix.lower()}"
         stored[kind] = bucket.put_file(key, path, cache_control=IMMUTABLE, ctype=_CTYPE_OVERRIDES.get(kind))
     bucket.wait_visible(list(stored.values()))
     return stored

@@ -36,14 +36,32 @@ def feed_url(bucket: Bucket, settings: Settings, show: str) -> str:
 
 
 def _artwork(bucket: Bucket, settings: Settings, show: str, conf: ShowSettings) -> StoredObject:
+    """Prepare and upload the show's artwork under a content-addressed key.
+
+    Each call converts into its own temporary file and renames it into place atomically, so that
+    concurrent publishers of a show never hash or upload each other's half-written file.
+    """
+    import os
+    import tempfile
+
     from feeds import prepare_artwork
 
     src = Path(conf.artwork) if conf.artwork else Path(__file__).parent / "assets" / "artwork.jpg"
     out_dir = settings.path("work") / "_shows" / show
     out_dir.mkdir(parents=True, exist_ok=True)
-    out = prepare_artwork(src, out_dir / f"artwork{'.png' if src.suffix.lower() == '.png' else '.jpg'}")
-    key = f"{settings.show_prefix(show)}/artwork-{sha256_file(out)[:16]}{out.suffix}"
-    return bucket.put_file(key, out, cache_control=IMMUTABLE)
+    suffix = ".png" if src.suffix.lower() == ".png" else ".jpg"
+    fd, tmp_name = tempfile.mkstemp(prefix=".artwork-", suffix=suffix, dir=out_dir)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        out = prepare_artwork(src, tmp)
+        digest = sha256_file(out)[:16]
+        final = out_dir / f"artwork-{digest}{suffix}"
+        os.replace(out, final)
+    finally:
+        tmp.unlink(missing_ok=True)
+    key = f"{settings.show_prefix(show)}/artwork-{digest}{suffix}"
+    return bucket.put_file(key, final, cache_control=IMMUTABLE)
 
 
 def _link(obj: dict, **kw):

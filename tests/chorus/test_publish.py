@@ -70,8 +70,11 @@ def _transcript_and_notes(truth: dict, title: str):
 
 
 def publish_episode(bucket, settings, catalog, synth, tmp_path: Path, title: str, gap: float = 0.35,
-                    rebuild: bool = True):
-    """Publish one real episode with the pipeline's own steps; returns (episode_id, stored objects)."""
+                    rebuild: bool = True, before_upload=None):
+    """Publish one real episode with the pipeline's own steps; returns (episode_id, stored objects).
+
+    ``before_upload(files)`` runs between rendering and uploading (to provoke failures).
+    """
     wav, truth = synth(SCRIPT, gap=gap)
     src = tmp_path / f"{title.lower().replace(' ', '-')}.mp3"
     subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(wav), "-ac", "1", "-b:a", "64k", str(src)], check=True)
@@ -86,6 +89,8 @@ def publish_episode(bucket, settings, catalog, synth, tmp_path: Path, title: str
     mastered = SimpleNamespace(mp3=src, duration=truth["duration"], video=None, poster=None)
     _, show_conf = settings.get_show(c.show)
     files = render_files(settings.path("work") / str(c.episode_id), ep, mastered, transcript, notes, show_conf)
+    if before_upload is not None:
+        before_upload(files)
     stored = publish_objects(bucket, settings, c.show, ep.slug, files)
     finish(catalog, c.episode_id, mastered, stored, transcript, notes)
     if rebuild:
