@@ -146,7 +146,10 @@ def _chorus_run(src: Path, root: Path) -> dict:
     root.mkdir(parents=True)
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("CHORUS_", "PREFECT_", "AWS_"))}  # embedded defaults, ephemeral Prefect
-    env.update(CHORUS_DATA_DIR=str(root / "data"), CHORUS_EMBEDDED__S3_PORT=str(free_port()))
+    # INFO logging only adds Prefect's timestamped milestones to stderr, from which the phases are read.
+    env.update(CHORUS_DATA_DIR=str(root / "data"), CHORUS_EMBEDDED__S3_PORT=str(free_port()),
+               PREFECT_LOGGING_LEVEL="INFO")
+    started = datetime.now()
     with open(root / "stdout.txt", "wb") as so, open(root / "stderr.txt", "wb") as se:
         t0 = time.perf_counter()
         proc = subprocess.Popen([sys.executable, "-m", "chorus.cli", "run", "--json", str(src)], cwd=root, env=env,
@@ -158,8 +161,38 @@ def _chorus_run(src: Path, root: Path) -> dict:
     lines = [json.loads(x) for x in out.splitlines() if x.strip().startswith("{")]
     result = lines[0] if lines else {"status": "no output", "error": errs.strip().splitlines()[-1:] or ["?"]}
     return {"wall": wall, "rc": proc.returncode, "result": result, "peak_mb": usage.ru_maxrss / 1024,
-            "cpu": usage.ru_utime + usage.ru_stime,
+            "cpu": usage.ru_utime + usage.ru_stime, "phases": _phases(errs, started, wall),
             "stderr_tail": errs[-2000:]}
+
+
+_MILESTONES = {"server": "Starting temporary server", "flow": "Beginning flow run", "done": "Finished in state"}
+PHASES = ("start-up (imports, settings, SeaweedFS)", "Prefect ephemeral server start", "flow run (all stages)",
+          "shutdown (servers stopped)")
+
+
+def _phases(stderr: str, started: datetime, wall: float) -> dict[str, float] | None:
+    """Wall seconds of each phase of a ``chorus run``, from Prefect's timestamped INFO log lines.
+
+    >>> log = "10:00:05.000 | INFO | prefect - Starting temporary server on http://x\\n" \\
+    ...       "10:00:09.500 | INFO | Flow run 'a' - Beginning flow run 'a'\\n" \\
+    ...       "10:00:19.500 | INFO | Flow run 'a' - Finished in state Completed()\\n"
+    >>> _phases(log, datetime(2026, 1, 1, 10, 0, 0), 21.0)["Prefect ephemeral server start"]
+    4.5
+    """
+    import re
+
+    seen: dict[str, float] = {}
+    for m in re.finditer(r"^(\d\d):(\d\d):(\d\d\.\d+) \| \w+\s*\| (Flow run|prefect)\b.*$", stderr, re.M):
+        line = m.group(0)
+        for name, marker in _MILESTONES.items():
+            if marker in line and (name == "done" or name not in seen):
+                t = int(m.group(1)) * 3600 + int(m.group(2)) * 60 + float(m.group(3))
+                t0 = started.hour * 3600 + started.minute * 60 + started.second + started.microsecond / 1e6
+                seen[name] = (t - t0) % 86400
+    if set(seen) != set(_MILESTONES):
+        return None
+    cuts = [0.0, seen["server"], seen["flow"], seen["done"], wall]
+    return {name: round(b - a, 3) for name, a, b in zip(PHASES, cuts, cuts[1:])}
 
 
 def machine() -> str:
@@ -246,6 +279,16 @@ def write_docs(res: dict, out: Path, cmd: str) -> str:
             f"({full['wall'] / total:.2f}× the stage total); the zero-byte run puts the fixed part "
             f"(Python and Prefect imports, SeaweedFS start, Prefect's ephemeral server with a new SQLite "
             f"database, one flow run) at **{empty['wall']:.1f} s**.",
+        ]
+        if full["phases"] and empty["phases"]:
+            lines += ["", "Where a `chorus run`'s time goes (from Prefect's timestamped log lines):", "",
+                      f"| phase | {audio / 60:.1f}-minute WAV (s) | zero-byte file (s) |", "|---|---:|---:|"]
+            lines += [f"| {ph} | {full['phases'][ph]:.1f} | {empty['phases'][ph]:.1f} |" for ph in PHASES]
+            flow = full["phases"][PHASES[2]]
+            lines += ["", f"Inside Prefect the stages took {flow:.1f} s against {total:.1f} s in-process "
+                      f"(task and state-tracking overhead plus a busier machine: {flow - total:+.1f} s)."]
+        lines += [
+            "",
             "- peak RSS of a `chorus run` is the largest of its process and the children it waited for "
             "(ffmpeg); the SeaweedFS it starts is not included.",
         ]
@@ -275,15 +318,27 @@ def plot(res: dict, out: Path) -> None:
     a.set_xlim(0, max(secs) * 1.45)
     a.legend(loc="lower right", fontsize=8)
     total = sum(secs)
-    labels, vals = ["stages\n(in-process)"], [total]
+    labels, stacks = ["stages\n(in-process)"], [{"stages": total}]
     if res.get("cli"):
-        labels += ["chorus run\n--json", "zero-byte\nrun"]
-        vals += [res["cli"]["full"]["wall"], res["cli"]["empty"]["wall"]]
-    b.bar(labels, vals, color=["#4C72B0", "#55A868", "#C44E52"][:len(vals)])
-    for i, v in enumerate(vals):
-        b.text(i, v, f"{v:.0f} s", ha="center", va="bottom", fontsize=9)
+        for label, run in (("chorus run\n--json", res["cli"]["full"]), ("zero-byte\nchorus run", res["cli"]["empty"])):
+            labels.append(label)
+            stacks.append(run["phases"] or {"whole run": run["wall"]})
+    colours = dict(zip(("stages", *PHASES, "whole run"),
+                       ("#4C72B0", "#8172B3", "#C44E52", "#55A868", "#937860", "#CCB974")))
+    used = set()
+    for i, parts in enumerate(stacks):
+        bottom = 0.0
+        for name, v in parts.items():
+            b.bar(i, v, bottom=bottom, color=colours[name], label=None if name in used else name)
+            used.add(name)
+            bottom += v
+        b.text(i, bottom, f"{bottom:.0f} s", ha="center", va="bottom", fontsize=9)
+    b.set_xticks(range(len(labels)), labels)
+    b.legend(fontsize=7, loc="upper right")
+    vals = [sum(p.values()) for p in stacks]
+    b.set_ylim(0, max(vals + [audio]) * 1.6)
     b.axhline(audio, color="grey", ls="--", lw=1)
-    b.text(len(vals) - 0.5, audio, "audio length", ha="right", va="bottom", fontsize=8, color="grey")
+    b.text(-0.4, audio, "audio length", ha="left", va="bottom", fontsize=8, color="grey")
     b.set_ylabel("wall seconds")
     b.set_title("whole pipeline")
     fig.tight_layout()
