@@ -106,3 +106,51 @@ def silences(text: str) -> list[tuple[float, float | None]]:
 def astats_peak(log: str, name: str) -> float | None:
     found = re.findall(rf"\[{re.escape(name)} @ [^\]]+\] Peak level dB: (-?[\d.]+|-inf)", log)
     return float(found[-1]) if found else None
+
+
+class Group:
+    """ffmpeg processes joined by pipes, run side by side (one per core); logs spooled to disk.
+
+    Use as a context manager: processes still running when the block fails are killed.
+    """
+
+    def __init__(self, path, tmp: Path):
+        self.path, self.tmp = path, Path(tmp)
+        self.procs: list[tuple[subprocess.Popen, str, object]] = []
+        self.exe = require("ffmpeg", path)
+
+    def start(self, args: list[str], what: str, stdin=None, stdout=subprocess.DEVNULL, pass_fds=()):
+        log = open(self.tmp / f"log{len(self.procs)}.txt", "w+b")
+        proc = subprocess.Popen([self.exe, "-hide_banner", "-nostdin", "-nostats", "-y", *args], stdin=stdin,
+                                stdout=stdout, stderr=log, pass_fds=pass_fds)
+        self.procs.append((proc, what, log))
+        return proc
+
+    def wait(self) -> list[str]:
+        """Wait for all; return their logs in start order, or raise MediaError for the first real failure."""
+        logs, failed = [], []
+        for proc, what, log in self.procs:
+            proc.wait()
+            log.seek(0)
+            text = log.read().decode("utf-8", "replace")
+            log.close()
+            logs.append(text)
+            if proc.returncode != 0:
+                failed.append((what, text))
+        if failed:
+            real = [f for f in failed if "broken pipe" not in f[1].lower()] or failed
+            what, text = real[0]
+            raise MediaError(self.path, f"{what} failed: {last_error(text)}")
+        return logs
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        for proc, _, log in self.procs:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+            if not log.closed:
+                log.close()
+        return False

@@ -10,25 +10,25 @@ def layout(channels: int) -> str:
     return "stereo" if channels == 2 else "mono"
 
 
-TYPICAL_LEVELLED_LUFS = -19.5   # what speechnorm's peak target usually gives for speech
+TYPICAL_LEVELLED_LUFS = -20.5   # what speechnorm's peak target usually gives for speech
 
 
-def peak_control(o: MasterOptions, margin: float) -> str:
+def _peak_control(o: MasterOptions, margin: float) -> str:
     """Limiter after levelling that keeps peak-to-loudness low enough for a linear final gain.
 
-    >>> peak_control(MasterOptions(), 1.5)
-    'alimiter=limit=0.66834:attack=5:release=50:level=false'
+    >>> _peak_control(MasterOptions(), 1.5)
+    'alimiter=limit=0.59566:attack=5:release=50:level=false'
     """
     plr = (o.true_peak - margin) - o.resolved_target()
     limit_db = min(-1.0, TYPICAL_LEVELLED_LUFS + plr - 0.5)
     return f"alimiter=limit={10 ** (limit_db / 20):.5f}:attack=5:release=50:level=false"
 
 
-def clean_chain(o: MasterOptions, level: bool, margin: float = 1.5) -> list[str]:
+def clean_chain(o: MasterOptions, level: bool, margin: float = 1.5, peak_control: bool = True) -> list[str]:
     """Clean-up and levelling filters applied to one (already resampled) signal.
 
     >>> clean_chain(MasterOptions(), level=True)[:2]
-    ['highpass=f=80', 'speechnorm=e=12.59:r=0.0001:l=1']
+    ['highpass=f=80', 'dynaudnorm=f=250:g=11:p=0.9:m=12.59:t=0.001995']
     """
     f = []
     if o.highpass_hz:
@@ -36,9 +36,10 @@ def clean_chain(o: MasterOptions, level: bool, margin: float = 1.5) -> list[str]
     if o.denoise:
         f.append("afftdn=nr=12:nf=-45:tn=1")
     if level and o.level_speech:
-        e = 10 ** (o.max_level_gain_db / 20)
-        f.append(f"speechnorm=e={e:.2f}:r=0.0001:l=1")
-        f.append(peak_control(o, margin))
+        m, t = 10 ** (o.max_level_gain_db / 20), 10 ** (o.level_threshold_db / 20)
+        f.append(f"dynaudnorm=f=250:g=11:p=0.9:m={m:.2f}:t={t:.6f}")
+        if peak_control:
+            f.append(_peak_control(o, margin))
     return f
 
 

@@ -10,15 +10,18 @@ alternates in the same process; the encoded MP3 is teed into a second ffmpeg tha
 """
 from __future__ import annotations
 
+import math
+import os
 import shutil
 import subprocess
+import time
 import tempfile
 from pathlib import Path
 
 import soundfile
 
 from . import _extras, _plan
-from ._ffmpeg import astats_peak, ebur128_summary, last_error, require, run_ffmpeg, silences
+from ._ffmpeg import Group, astats_peak, ebur128_summary, silences
 from .errors import MediaError
 from .options import MasterOptions, MasterResult, Turn
 from .probe import ProbeResult, probe
@@ -60,13 +63,17 @@ def master(src, out_dir, options: MasterOptions | None = None) -> MasterResult:
         o_eff = o
     tmp = Path(tempfile.mkdtemp(prefix=".master-", dir=out_dir))
     try:
+        clock = time.perf_counter()
+        timings = {}
         a = _analyse(pr, o_eff, tmp)
+        timings["analyse"], clock = time.perf_counter() - clock, time.perf_counter()
         target = o.resolved_target()
         if a["levelled"] <= _SILENT_LUFS or a["input"] <= _SILENT_LUFS:
             raise MediaError(src, f"silence only: no speech or sound above {_SILENT_LUFS:.0f} LUFS")
         spans = _plan.kept_spans(a["silences"], a["duration"], o_eff)
         gain = target - a["levelled"]
         gain += _codec_loss(a["stage"], a["duration"], gain, o, tmp, src)
+        timings["codec_check"], clock = time.perf_counter() - clock, time.perf_counter()
         ceiling = o.true_peak - _LIMIT_MARGIN_DB
         mode = "linear" if a["peak"] + gain <= ceiling else "limited"
         jingles = _extras.prepare_jingles(o, target, tmp)
@@ -78,6 +85,7 @@ def master(src, out_dir, options: MasterOptions | None = None) -> MasterResult:
         if mode == "limited" and abs(miss) > _RETRY_LU:  # the limiter ate loudness: correct the gain once
             gain += miss
             meas = _render(a["stage"], spans, gain, mode, ceiling, jingles, o, outs, want, tmp, src)
+        timings["render"], clock = time.perf_counter() - clock, time.perf_counter()
         if not meas.get("I") or meas["I"] <= -69.9:
             raise MediaError(src, "encoded audio measured silent; the source may be corrupt")
         duration = soundfile.info(str(outs["speech"])).duration
@@ -87,6 +95,7 @@ def master(src, out_dir, options: MasterOptions | None = None) -> MasterResult:
             if "m4a" not in o.alternates:
                 want.pop("m4a")
                 outs["m4a"].unlink(missing_ok=True)
+            timings["video"] = time.perf_counter() - clock
         offset = jingles.get("intro_offset", 0.0)
         timeline = _timeline(a, spans, offset) if pr.tracks else None
         return MasterResult(options=o, mp3=outs["mp3"], speech_wav=outs["speech"], duration=round(duration, 3),
@@ -94,42 +103,61 @@ def master(src, out_dir, options: MasterOptions | None = None) -> MasterResult:
                             output_true_peak=round(meas["TP"], 2), video=vid, poster=poster, timeline=timeline,
                             source=src, target_lufs=target, mode=mode, gain_db=round(gain, 2),
                             levelled_lufs=round(a["levelled"], 2), kept=spans, alternates=want,
-                            speakers=[n for n, _ in a.get("tracks", [])])
+                            speakers=[n for n, _ in a.get("tracks", [])],
+                            timings={k: round(v, 2) for k, v in timings.items()})
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def _raw(o: MasterOptions) -> list[str]:
+    return ["-f", "f32le", "-ar", str(o.sample_rate), "-ac", str(o.channels)]
+
+
 def _analyse(pr: ProbeResult, o: MasterOptions, tmp: Path) -> dict:
-    """Pass 1: decode, clean, level, measure; write the float stage WAV."""
+    """Pass 1: decode, clean, level, write the float stage WAV; meters run beside it on the other core."""
     sr, lay = o.sample_rate, _plan.layout(o.channels)
     stage = tmp / "stage.wav"
     sd = f"silencedetect=n={o.silence_threshold_db:g}dB:d=0.5"
     tracks = _extras.track_names(pr, o) if pr.tracks else []
+    fmt = f"aformat=sample_fmts=flt:channel_layouts={lay}"
     if tracks:
         args, parts = [], []
         for i, (name, path, offset) in enumerate(tracks):
             args += ["-i", str(path)]
             delay = f",adelay=delays={int(offset * 1000)}:all=1" if offset > 0 else ""
             chain = [f"aresample={sr}", "aformat=sample_fmts=flt:channel_layouts=mono" + delay,
-                     f"ebur128@in{i}=framelog=verbose", *_plan.clean_chain(o, level=True),
+                     f"ebur128@in{i}=framelog=verbose", *_plan.clean_chain(o, level=True, peak_control=False),
                      sd, f"ametadata=mode=print:file={tmp / f'sd{i}.txt'}"]
             parts.append(f"[{i}:a:0]{','.join(chain)}[t{i}]")
         mix = "".join(f"[t{i}]" for i in range(len(tracks)))
+        control = _plan.clean_chain(o, level=True)[-1:] if o.level_speech else []
         parts.append(f"{mix}amix=inputs={len(tracks)}:duration=longest:normalize=0,"
-                     f"aformat=sample_fmts=flt:channel_layouts={lay},"
-                     f"ebur128@lev=framelog=verbose:peak=sample,{sd},"
-                     f"ametadata=mode=print:file={tmp / 'sd.txt'}[out]")
+                     + ",".join([fmt, *control, "asplit=2[st][lv]"]))
+        raw_meter = None
     else:
         args = ["-i", str(pr.path)]
-        chain = [f"aresample={sr}", f"aformat=sample_fmts=flt:channel_layouts={lay}", "ebur128@in0=framelog=verbose",
-                 *_plan.clean_chain(o, level=True), "ebur128@lev=framelog=verbose:peak=sample", sd,
-                 f"ametadata=mode=print:file={tmp / 'sd.txt'}"]
-        parts = [f"[0:a:0]{','.join(chain)}[out]"]
-    log = run_ffmpeg([*args, "-filter_complex", ";".join(parts), "-map", "[out]", "-c:a", "pcm_f32le",
-                      "-rf64", "auto", str(stage)], pr.path, "decoding")
+        parts = [f"[0:a:0]aresample={sr},{fmt},asplit=2[raw][x]",
+                 "[x]" + ",".join([*_plan.clean_chain(o, level=True), "asplit=2[st][lv]"])]
+        raw_meter = os.pipe()
+    out = ["-map", "[st]", "-c:a", "pcm_f32le", "-rf64", "auto", str(stage), "-map", "[lv]", *_raw(o), "pipe:1"]
+    with Group(pr.path, tmp) as g:
+        fds = ()
+        if raw_meter:
+            out += ["-map", "[raw]", *_raw(o), f"pipe:{raw_meter[1]}"]
+            fds = (raw_meter[1],)
+        dec = g.start([*args, "-filter_complex", ";".join(parts), *out], "decoding", stdout=subprocess.PIPE,
+                      pass_fds=fds)
+        g.start([*_raw(o), "-i", "pipe:0", "-af", f"ebur128@lev=framelog=verbose:peak=sample,{sd},"
+                 f"ametadata=mode=print:file={tmp / 'sd.txt'}", "-f", "null", "-"], "measuring", stdin=dec.stdout)
+        dec.stdout.close()
+        if raw_meter:
+            os.close(raw_meter[1])
+            g.start([*_raw(o), "-i", "pipe:0", "-af", "ebur128@in0=framelog=verbose", "-f", "null", "-"],
+                    "measuring the source", stdin=raw_meter[0])
+            os.close(raw_meter[0])
+        log = "\n".join(g.wait())
     lev = ebur128_summary(log, "ebur128@lev")
     ins = [_plan.finite(ebur128_summary(log, f"ebur128@in{i}").get("I")) for i in range(max(1, len(tracks)))]
-    import math
     power = sum(10 ** (x / 10) for x in ins if x > -70)
     info = soundfile.info(str(stage))
     if info.duration < 0.9 * pr.duration - 1.0:
@@ -144,12 +172,10 @@ def _analyse(pr: ProbeResult, o: MasterOptions, tmp: Path) -> dict:
 
 
 def _render(stage, spans, gain, mode, ceiling, jingles, o, outs, want, tmp, src) -> dict:
-    """Pass 2: select spans, gain (+limit), jingles, encode; measure the MP3 as it is written."""
-    sr, lay = o.sample_rate, _plan.layout(o.channels)
+    """Pass 2: select spans, gain (+limit), jingles, side outputs | MP3 encoder | meter, side by side."""
     chain = ["asetnsamples=n=441", _plan.select_expr(spans), "asetpts=N/SR/TB", f"volume={gain:.3f}dB:precision=float"]
     if mode == "limited":
-        lim = 10 ** (ceiling / 20)
-        chain.append(f"alimiter=limit={lim:.5f}:attack=5:release=50:level=false")
+        chain.append(f"alimiter=limit={10 ** (ceiling / 20):.5f}:attack=5:release=50:level=false")
     args = ["-i", str(stage)]
     parts = [f"[0:a]{','.join(chain)}[p0]"]
     cur = "p0"
@@ -164,55 +190,49 @@ def _render(stage, spans, gain, mode, ceiling, jingles, o, outs, want, tmp, src)
     parts.append(f"[{cur}]asplit={len(branches)}" + "".join(f"[{b}]" for b in branches))
     parts.append("[s]aresample=16000,aformat=sample_fmts=s16:channel_layouts=mono[so]")
     br = o.resolved_bitrate()
-    cmd = [*args, "-filter_complex", ";".join(parts),
-           "-map", "[so]", "-c:a", "pcm_s16le", str(outs["speech"])]
+    cmd = [*args, "-filter_complex", ";".join(parts), "-map", "[so]", "-c:a", "pcm_s16le", str(outs["speech"])]
     if "m4a" in want:
         cmd += ["-map", "[m4a]", "-c:a", "aac", "-b:a", f"{br + 32}k", "-movflags", "+faststart", str(outs["m4a"])]
     if "opus" in want:
         cmd += ["-map", "[opus]", "-c:a", "libopus", "-b:a", f"{max(32, br // 2)}k", "-ar", "48000",
                 str(outs["opus"])]
-    mp3_path = str(outs["mp3"]).replace("\\", "\\\\").replace("|", "\\|").replace("[", "\\[")
-    cmd += ["-map", "[m]", "-c:a", "libmp3lame", "-b:a", f"{br}k", "-ar", str(sr), "-f", "tee",
-            f"[f=mp3]{mp3_path}|[f=mp3:onfail=ignore]pipe:1"]
-    return _encode_and_measure(cmd, sr, tmp, src)
+    cmd += ["-map", "[m]", *_raw(o), "pipe:1"]
+    mp3 = str(outs["mp3"]).replace("\\", "\\\\").replace("|", "\\|").replace("[", "\\[")
+    enc = [*_raw(o), "-i", "pipe:0", "-map", "0:a", "-c:a", "libmp3lame", "-b:a", f"{br}k", "-f", "tee",
+           f"[f=mp3]{mp3}|[f=mp3:onfail=ignore]pipe:1"]
+    return _measured(src, tmp, o, [(cmd, "processing"), (enc, "MP3 encoding")])
 
 
 def _codec_loss(stage, duration, gain, o, tmp, src) -> float:
     """Loudness the MP3 encoder takes away (LU), measured on up to a minute from the middle."""
     start = max(0.0, duration / 2 - 30.0)
-    br = o.resolved_bitrate()
     cmd = ["-ss", f"{start:.2f}", "-t", "60", "-i", str(stage), "-af",
            f"volume={gain:.3f}dB:precision=float,ebur128@pre=framelog=verbose",
-           "-c:a", "libmp3lame", "-b:a", f"{br}k", "-f", "mp3", "pipe:1"]
-    meas = _encode_and_measure(cmd, o.sample_rate, tmp, src)
+           "-c:a", "libmp3lame", "-b:a", f"{o.resolved_bitrate()}k", "-f", "mp3", "pipe:1"]
+    meas = _measured(src, tmp, o, [(cmd, "MP3 encoding")])
     pre = ebur128_summary(meas["log"], "ebur128@pre").get("I")
     if pre is None or meas["I"] is None or pre <= -69 or meas["I"] <= -69:
         return 0.0
     return max(-1.0, min(1.0, pre - meas["I"]))
 
 
-def _encode_and_measure(cmd, sr, tmp, src) -> dict:
-    ff = require("ffmpeg", src)
-    meter = [ff, "-hide_banner", "-nostdin", "-nostats", "-f", "mp3", "-i", "pipe:0", "-filter_complex",
+def _measured(src, tmp, o, stages) -> dict:
+    """Run STAGES piped into each other, the last one's MP3 into a meter (loudness, 4x true peak)."""
+    meter = ["-f", "mp3", "-i", "pipe:0", "-filter_complex",
              f"[0:a]asplit[a][b];[a]ebur128@out=framelog=verbose[x];"
-             f"[b]aresample={sr * 4},astats@tp=measure_perchannel=none:measure_overall=Peak_level[y]",
+             f"[b]aresample={o.sample_rate * 4},astats@tp=measure_perchannel=none:measure_overall=Peak_level[y]",
              "-map", "[x]", "-f", "null", "-", "-map", "[y]", "-f", "null", "-"]
-    with open(tmp / "enc.log", "w+b") as elog, open(tmp / "meter.log", "w+b") as mlog:
-        enc = subprocess.Popen([ff, "-hide_banner", "-nostdin", "-nostats", "-y", *cmd],
-                               stdout=subprocess.PIPE, stderr=elog)
-        met = subprocess.Popen(meter, stdin=enc.stdout, stdout=subprocess.DEVNULL, stderr=mlog)
-        enc.stdout.close()
-        met.wait()
-        enc.wait()
-        elog.seek(0)
-        mlog.seek(0)
-        etext, mtext = elog.read().decode("utf-8", "replace"), mlog.read().decode("utf-8", "replace")
-    if enc.returncode != 0:
-        raise MediaError(src, f"encoding failed: {last_error(etext)}")
-    if met.returncode != 0:
-        raise MediaError(src, f"measuring the MP3 failed: {last_error(mtext)}")
-    out = ebur128_summary(mtext, "ebur128@out")
-    return {"I": out.get("I"), "TP": _plan.finite(astats_peak(mtext, "astats@tp"), 0.0), "log": etext}
+    with Group(src, tmp) as g:
+        prev = None
+        for args, what in [*stages, (meter, "measuring the MP3")]:
+            proc = g.start(args, what, stdin=prev.stdout if prev else None,
+                           stdout=subprocess.PIPE if what != "measuring the MP3" else subprocess.DEVNULL)
+            if prev:
+                prev.stdout.close()
+            prev = proc
+        logs = g.wait()
+    out = ebur128_summary(logs[-1], "ebur128@out")
+    return {"I": out.get("I"), "TP": _plan.finite(astats_peak(logs[-1], "astats@tp"), 0.0), "log": "\n".join(logs)}
 
 
 def _timeline(a: dict, spans, offset: float) -> list[Turn]:

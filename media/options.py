@@ -19,6 +19,7 @@ class MasterOptions:
     # speech levelling (quiet and loud speakers evened out)
     level_speech: bool = True
     max_level_gain_db: float = 22.0       # the most a quiet passage is raised
+    level_threshold_db: float = -54.0     # quieter stretches (noise, room tone) are never raised
     # clean-up
     highpass_hz: float | None = 80.0      # rumble filter; None = off
     denoise: bool = False                 # ffmpeg afftdn (FFT noise reduction)
@@ -80,6 +81,7 @@ class MasterResult:
     kept: list[tuple[float, float]] = field(default_factory=list)   # source spans kept (trimming)
     alternates: dict[str, Path] = field(default_factory=dict)        # "m4a"/"opus" -> file
     speakers: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)         # wall seconds per step
 
     def to_dict(self) -> dict:
         """JSON-ready record of what was measured and done (for the episode's metadata)."""
