@@ -90,7 +90,7 @@ class FasterWhisperEngine:
                 audio, clip_timestamps=clips, batch_size=options.batch_size,
                 without_timestamps=True, vad_filter=False, **common)
         else:
-            clips = [t for s, e in speech for t in (s, e)]
+            clips = [t for c in _clips(speech, max_len=30.0) for t in (c["start"], c["end"])]
             segs, _info = self.model.transcribe(
                 audio, clip_timestamps=clips, vad_filter=False,
                 hallucination_silence_threshold=(options.hallucination_silence_threshold
