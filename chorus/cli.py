@@ -102,6 +102,28 @@ def run(
     raise typer.Exit(1 if failed else 0)
 
 
+@app.command()
+def unpublish(
+    episode_id: int = typer.Argument(..., help="Episode id (as `chorus run --json` printed it)."),
+    delete_objects: bool = typer.Option(False, "--delete-objects", help="Also delete its audio, transcripts and page."),
+    data_dir: Optional[Path] = DataOpt,
+    config: Optional[Path] = ConfigOpt,
+) -> None:
+    """Remove an episode from its show's feed and pages (the original stays in archive/)."""
+    settings = _settings(config, data_dir)
+    from chorus.catalog import Catalog
+    from chorus.publishing import unpublish as unpublish_episode
+    from chorus.runtime import open_bucket
+
+    try:
+        with open_bucket(settings) as bucket:
+            result = unpublish_episode(bucket, settings, Catalog(settings.catalog), episode_id, delete_objects)
+    except ChorusError as e:
+        err.print(f"[red]chorus:[/] {e}")
+        raise typer.Exit(1) from e
+    err.print(f"episode {episode_id} removed from the {result.show} feed; deleted {len(result.deleted)} object(s)")
+
+
 def _inbox_items(inbox: Path, settings: Settings) -> list[tuple[Path, str | None]]:
     """Stable media files (and multitrack folders) waiting in the inbox, with their show."""
     items = []

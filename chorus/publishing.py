@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from chorus.catalog import Catalog, Episode
 from chorus.errors import ChorusError
 from chorus.settings import Settings
+from chorus.showfeed import episode_page_key
 from chorus.storage import PRECONDITION_FAILED, SHORT, Bucket, StoredObject
 
 __all__ = ["PublishOptions", "ShowPublication", "UnpublishResult", "publish_show", "unpublish"]
@@ -133,7 +134,8 @@ def unpublish(bucket: Bucket, settings: Settings, catalog: Catalog, episode_id: 
             catalog.set_status(episode_id, "published", detail="unpublish failed; still published")
         raise
     base = f"{settings.show_prefix(show)}/{slug}/"
-    doomed = bucket.keys(base) if delete_objects else [k for k in (f"{base}index.html",) if bucket.head(k)]
+    page = episode_page_key(settings, show, slug)
+    doomed = bucket.keys(base) if delete_objects else [k for k in (page,) if bucket.head(k)]
     for k in doomed:
         bucket.delete(k)
     return UnpublishResult(episode_id, show, slug, delete_objects, publication, doomed)

@@ -12,7 +12,7 @@ from chorus.catalog import Catalog, Episode, NotesRevision, TranscriptRevision
 from chorus.settings import Settings, ShowSettings
 from chorus.storage import IMMUTABLE, Bucket, StoredObject, sha256_file
 
-__all__ = ["ShowOutputs", "build_show_outputs", "feed_key", "feed_url"]
+__all__ = ["ShowOutputs", "build_show_outputs", "feed_key", "feed_url", "episode_page_key", "show_page_key"]
 
 _TRANSCRIPT_KINDS = {"vtt": ("text/vtt", "captions"), "srt": ("application/x-subrip", "captions"),
                      "json": ("application/json", None), "html": ("text/html", None)}
@@ -29,6 +29,15 @@ class ShowOutputs:
 
 def feed_key(settings: Settings, show: str) -> str:
     return f"{settings.show_prefix(show)}/feed.xml"
+
+
+def episode_page_key(settings: Settings, show: str, episode_slug: str) -> str:
+    """S3 serves no index documents, so pages are linked by their full key."""
+    return f"{settings.show_prefix(show)}/{episode_slug}/index.html"
+
+
+def show_page_key(settings: Settings, show: str) -> str:
+    return f"{settings.show_prefix(show)}/index.html"
 
 
 def feed_url(bucket: Bucket, settings: Settings, show: str) -> str:
@@ -70,7 +79,7 @@ def _link(obj: dict, **kw):
     return MediaLink(url=obj["url"], type=kw.pop("type", obj["type"].split(";")[0]), length=obj["length"], **kw)
 
 
-def _entry(ep: Episode, show_url: str, language: str, notes: dict | None):
+def _entry(ep: Episode, page_url: str, language: str, notes: dict | None):
     from feeds import EpisodeEntry, Person
 
     objs = ep.objects or {}
@@ -82,7 +91,7 @@ def _entry(ep: Episode, show_url: str, language: str, notes: dict | None):
         guid=ep.guid, title=ep.title, pub_date=ep.published_at, slug=ep.slug,
         summary_text=(notes or {}).get("text") or ep.title,
         notes_html=(notes or {}).get("html") or "",
-        enclosure=_link(objs["mp3"]), duration=ep.duration or 0.0, link=f"{show_url}{ep.slug}/",
+        enclosure=_link(objs["mp3"]), duration=ep.duration or 0.0, link=page_url,
         number=ep.number, transcripts=transcripts,
         chapters=_link(objs["chapters"], type="application/json+chapters") if "chapters" in objs else None,
         video=_link(objs["mp4"]) if "mp4" in objs else None,
@@ -98,7 +107,7 @@ def build_show_outputs(bucket: Bucket, settings: Settings, catalog: Catalog, sho
     slug, conf = settings.get_show(show)
     prefix = settings.show_prefix(slug)
     art = _artwork(bucket, settings, slug, conf)
-    show_url = bucket.url(f"{prefix}/")
+    show_url = bucket.url(show_page_key(settings, slug))
     url = feed_url(bucket, settings, slug)
     with catalog.session() as s:
         row = catalog.show(s, slug)
@@ -121,11 +130,12 @@ def build_show_outputs(bucket: Bucket, settings: Settings, catalog: Catalog, sho
     for ep in episodes:
         notes = catalog.latest_revision(NotesRevision, ep.id)
         transcript = catalog.latest_revision(TranscriptRevision, ep.id)
-        entry = _entry(ep, show_url, conf.language, notes.data if notes else None)
+        entry = _entry(ep, bucket.url(episode_page_key(settings, slug, ep.slug)), conf.language,
+                       notes.data if notes else None)
         has_video = has_video or entry.video is not None
         entries.append(entry)
         chapters = (notes.data if notes else {}).get("chapters", [])
-        pages[f"{prefix}/{ep.slug}/index.html"] = render_episode_page(
+        pages[episode_page_key(settings, slug, ep.slug)] = render_episode_page(
             info, entry, transcript.data if transcript else None, chapters).encode("utf-8")
         referenced += [StoredObject(o["key"], o["url"], o["length"], o["type"], o["sha256"], False)
                        for o in (ep.objects or {}).values()]
@@ -137,5 +147,5 @@ def build_show_outputs(bucket: Bucket, settings: Settings, catalog: Catalog, sho
         video = build_feed(info, entries, video=True)
         validate_feed(video)
         pages[f"{prefix}/video.xml"] = video
-    pages[f"{prefix}/index.html"] = render_show_page(info, entries).encode("utf-8")
+    pages[show_page_key(settings, slug)] = render_show_page(info, entries).encode("utf-8")
     return ShowOutputs(feed_key=feed_key(settings, slug), feed=feed, pages=pages, referenced=referenced)

@@ -17,7 +17,7 @@ from chorus import pipeline
 from chorus.catalog import Catalog
 from chorus.runtime import open_bucket
 from chorus.settings import load_settings
-from chorus.showfeed import feed_url
+from chorus.showfeed import episode_page_key, feed_url
 
 __all__ = ["publish_episode"]
 
@@ -136,7 +136,7 @@ def publish_episode(source: str, show: str | None = None, config: str | None = N
 
                     ep = s.get_one(Episode, claim.episode_id)
                     result.update(status="duplicate", audio_url=ep.url("mp3"),
-                                  episode_url=bucket.url(f"{settings.show_prefix(ep.show.slug)}/{ep.slug}/"))
+                                  episode_url=bucket.url(episode_page_key(settings, ep.show.slug, ep.slug)))
                 log.info("%s was already published as episode %s", src.name, claim.episode_id)
                 return result
             show_slug, show_conf = settings.get_show(claim.show)
@@ -166,7 +166,7 @@ def publish_episode(source: str, show: str | None = None, config: str | None = N
             archived = pipeline.archive(settings, src)
             catalog.set_status(claim.episode_id, "published", source_path=str(archived))
             result.update(status="published", audio_url=stored["mp3"].url,
-                          episode_url=bucket.url(f"{settings.show_prefix(show_slug)}/{episode.slug}/"))
+                          episode_url=bucket.url(episode_page_key(settings, show_slug, episode.slug)))
             create_markdown_artifact(
                 key=f"episode-{claim.episode_id}",
                 markdown=f"**{episode.title}** published: [audio]({stored['mp3'].url}), feed: {result['feed_url']}",
