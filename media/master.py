@@ -21,7 +21,7 @@ from pathlib import Path
 import soundfile
 
 from . import _extras, _plan
-from ._ffmpeg import Group, astats_peak, ebur128_summary, silences
+from ._ffmpeg import Group, astats_peak, ebur128_summary, run_ffmpeg, silences
 from .errors import MediaError
 from .options import MasterOptions, MasterResult, Turn
 from .probe import ProbeResult, probe
@@ -72,10 +72,12 @@ def master(src, out_dir, options: MasterOptions | None = None) -> MasterResult:
             raise MediaError(src, f"silence only: no speech or sound above {_SILENT_LUFS:.0f} LUFS")
         spans = _plan.kept_spans(a["silences"], a["duration"], o_eff)
         gain = target - a["levelled"]
-        gain += _codec_loss(a["stage"], a["duration"], gain, o, tmp, src)
-        timings["codec_check"], clock = time.perf_counter() - clock, time.perf_counter()
         ceiling = o.true_peak - _LIMIT_MARGIN_DB
         mode = "linear" if a["peak"] + gain <= ceiling else "limited"
+        if mode == "limited":  # the limiter takes loudness away: find the gain that lands on target
+            gain = _limited_gain(a["stage"], a["duration"], gain, ceiling, target, tmp, src)
+        gain += _codec_loss(a["stage"], a["duration"], gain, mode, ceiling, o, tmp, src)
+        timings["gain_search"], clock = time.perf_counter() - clock, time.perf_counter()
         jingles = _extras.prepare_jingles(o, target, tmp)
         want = dict(o.alternates and {k: outs[k] for k in o.alternates})
         if video:
@@ -175,7 +177,7 @@ def _render(stage, spans, gain, mode, ceiling, jingles, o, outs, want, tmp, src)
     """Pass 2: select spans, gain (+limit), jingles, side outputs | MP3 encoder | meter, side by side."""
     chain = ["asetnsamples=n=441", _plan.select_expr(spans), "asetpts=N/SR/TB", f"volume={gain:.3f}dB:precision=float"]
     if mode == "limited":
-        chain.append(f"alimiter=limit={10 ** (ceiling / 20):.5f}:attack=5:release=50:level=false")
+        chain.append(_limiter(ceiling))
     args = ["-i", str(stage)]
     parts = [f"[0:a]{','.join(chain)}[p0]"]
     cur = "p0"
@@ -203,11 +205,38 @@ def _render(stage, spans, gain, mode, ceiling, jingles, o, outs, want, tmp, src)
     return _measured(src, tmp, o, [(cmd, "processing"), (enc, "MP3 encoding")])
 
 
-def _codec_loss(stage, duration, gain, o, tmp, src) -> float:
+def _limiter(ceiling: float) -> str:
+    return f"alimiter=limit={10 ** (ceiling / 20):.5f}:attack=5:release=50:level=false"
+
+
+def _limited_gain(stage, duration, gain, ceiling, target, tmp, src) -> float:
+    """Secant search (<= 4 measurements of up to 10 min of the stage) for the gain that, after the
+    limiter, measures TARGET."""
+    start = max(0.0, duration / 2 - 300.0)
+    pts = []
+    for _ in range(4):
+        log = run_ffmpeg(["-ss", f"{start:.2f}", "-t", "600", "-i", str(stage), "-af",
+                          f"volume={gain:.3f}dB:precision=float,{_limiter(ceiling)},ebur128@lim=framelog=verbose",
+                          "-f", "null", "-"], src, "limiting")
+        got = ebur128_summary(log, "ebur128@lim").get("I", target)
+        pts.append((gain, got))
+        if abs(got - target) <= 0.1:
+            break
+        if len(pts) >= 2 and abs(pts[-1][1] - pts[-2][1]) > 0.05:
+            (g0, i0), (g1, i1) = pts[-2], pts[-1]
+            slope = max(0.2, (i1 - i0) / (g1 - g0))
+        else:
+            slope = 1.0
+        gain += min(12.0, (target - got) / slope)
+    return min(pts, key=lambda p: abs(p[1] - target))[0] if abs(pts[-1][1] - target) > 0.1 else gain
+
+
+def _codec_loss(stage, duration, gain, mode, ceiling, o, tmp, src) -> float:
     """Loudness the MP3 encoder takes away (LU), measured on up to a minute from the middle."""
     start = max(0.0, duration / 2 - 30.0)
+    lim = f",{_limiter(ceiling)}" if mode == "limited" else ""
     cmd = ["-ss", f"{start:.2f}", "-t", "60", "-i", str(stage), "-af",
-           f"volume={gain:.3f}dB:precision=float,ebur128@pre=framelog=verbose",
+           f"volume={gain:.3f}dB:precision=float{lim},ebur128@pre=framelog=verbose",
            "-c:a", "libmp3lame", "-b:a", f"{o.resolved_bitrate()}k", "-f", "mp3", "pipe:1"]
     meas = _measured(src, tmp, o, [(cmd, "MP3 encoding")])
     pre = ebur128_summary(meas["log"], "ebur128@pre").get("I")

@@ -48,12 +48,12 @@ def _reason_from_ffprobe(err: str) -> str:
     low = err.lower()
     if "moov atom not found" in low or "end of file" in low or "truncat" in low:
         return "truncated or corrupt container (the file ends early)"
-    if "invalid data found" in low or "could not find codec parameters" in low:
+    if any(k in low for k in ("invalid data found", "could not find codec parameters", "invalid argument")):
         return "not a media file ffmpeg can read"
     if "permission denied" in low:
         return "permission denied"
     line = next((ln for ln in reversed(err.splitlines()) if ln.strip()), "unreadable media")
-    return "unreadable media: " + re.sub(r"^.*?:\s*", "", line.strip())[:160]
+    return "not a media file ffmpeg can read (" + re.sub(r"^.*?:\s*", "", line.strip())[:160] + ")"
 
 
 def _probe_file(path: Path) -> ProbeResult:
