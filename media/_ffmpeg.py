@@ -10,7 +10,6 @@ from pathlib import Path
 
 from .errors import MediaError
 
-_TAIL = 4000  # bytes of stderr kept for error messages
 
 
 def require(tool: str, path) -> str:
