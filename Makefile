@@ -1,28 +1,36 @@
 # The two commands a newcomer needs: `make run` and `make test` (see README.md).
 PYTHON ?= python3
 VENV   := .venv
-STAMP  := $(VENV)/.installed
+PIP    := $(VENV)/bin/pip install --quiet
+# CPU build of torch for the test extras (speaker embeddings, the openai-whisper engine); installed
+# first so that nothing pulls a multi-GB CUDA build.
+TORCH  ?= torch==2.13.0
 
-.PHONY: run test setup system-deps bench clean
+.PHONY: run test system-deps bench clean
 
-run: setup
+run: system-deps $(VENV)/.installed
 	$(VENV)/bin/chorus up
 
-test: setup
+test: system-deps $(VENV)/.installed-test
 	$(VENV)/bin/pytest
-
-setup: system-deps $(STAMP)
 
 system-deps:
 	@scripts/ensure-system-deps.sh $(SYSTEM_DEPS)
 
-$(STAMP): pyproject.toml
+$(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet --upgrade pip
-	$(VENV)/bin/pip install --quiet -e '.[test]'
-	touch $(STAMP)
+	$(PIP) --upgrade pip
 
-bench: setup
+$(VENV)/.installed: pyproject.toml | $(VENV)/bin/python
+	$(PIP) -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(VENV)/bin/python
+	$(PIP) '$(TORCH)'
+	$(PIP) -e '.[test,openai,bench]'
+	touch $@ $(VENV)/.installed
+
+bench: system-deps $(VENV)/.installed-test
 	$(VENV)/bin/python bench/pipeline.py
 
 clean:
