@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -116,6 +117,7 @@ class Group:
     def __init__(self, path, tmp: Path):
         self.path, self.tmp = path, Path(tmp)
         self.procs: list[tuple[subprocess.Popen, str, object]] = []
+        self.cpu: dict[str, float] = {}  # CPU seconds (user + system) per process, by what it did
         self.exe = require("ffmpeg", path)
 
     def start(self, args: list[str], what: str, stdin=None, stdout=subprocess.DEVNULL, pass_fds=()):
@@ -129,7 +131,10 @@ class Group:
         """Wait for all; return their logs in start order, or raise MediaError for the first real failure."""
         logs, failed = [], []
         for proc, what, log in self.procs:
-            proc.wait()
+            if proc.returncode is None:
+                _, status, ru = os.wait4(proc.pid, 0)
+                proc.returncode = os.waitstatus_to_exitcode(status)
+                self.cpu[what] = self.cpu.get(what, 0.0) + ru.ru_utime + ru.ru_stime
             log.seek(0)
             text = log.read().decode("utf-8", "replace")
             log.close()

@@ -76,7 +76,8 @@ def master(src, out_dir, options: MasterOptions | None = None) -> MasterResult:
         mode = "linear" if a["peak"] + gain <= ceiling else "limited"
         if mode == "limited":  # the limiter takes loudness away: find the gain that lands on target
             gain = _limited_gain(a["stage"], a["duration"], gain, ceiling, target, tmp, src)
-        gain += _codec_loss(a["stage"], a["duration"], gain, mode, ceiling, o, tmp, src)
+        loss, check_cpu = _codec_loss(a["stage"], a["duration"], gain, mode, ceiling, o, tmp, src)
+        gain += loss
         timings["gain_search"], clock = time.perf_counter() - clock, time.perf_counter()
         jingles = _extras.prepare_jingles(o, target, tmp)
         want = dict(o.alternates and {k: outs[k] for k in o.alternates})
@@ -88,6 +89,9 @@ def master(src, out_dir, options: MasterOptions | None = None) -> MasterResult:
             gain += miss
             meas = _render(a["stage"], spans, gain, mode, ceiling, jingles, o, outs, want, tmp, src)
         timings["render"], clock = time.perf_counter() - clock, time.perf_counter()
+        timings.update({f"cpu pass1 {k}": v for k, v in a["cpu"].items()})
+        timings.update({f"cpu pass2 {k}": v for k, v in meas["cpu"].items()})
+        timings["cpu check"] = check_cpu
         if not meas.get("I") or meas["I"] <= -69.9:
             raise MediaError(src, "encoded audio measured silent; the source may be corrupt")
         duration = soundfile.info(str(outs["speech"])).duration
@@ -158,6 +162,7 @@ def _analyse(pr: ProbeResult, o: MasterOptions, tmp: Path) -> dict:
                     "measuring the source", stdin=raw_meter[0])
             os.close(raw_meter[0])
         log = "\n".join(g.wait())
+        cpu = dict(g.cpu)
     lev = ebur128_summary(log, "ebur128@lev")
     ins = [_plan.finite(ebur128_summary(log, f"ebur128@in{i}").get("I")) for i in range(max(1, len(tracks)))]
     power = sum(10 ** (x / 10) for x in ins if x > -70)
@@ -167,7 +172,8 @@ def _analyse(pr: ProbeResult, o: MasterOptions, tmp: Path) -> dict:
                                   f"{pr.duration:.1f} s could be decoded")
     result = {"stage": stage, "duration": info.duration, "levelled": _plan.finite(lev.get("I")),
               "peak": _plan.finite(lev.get("Peak"), 0.0), "input": 10 * math.log10(power) if power else -70.0,
-              "silences": silences((tmp / "sd.txt").read_text()), "tracks": [(n, p) for n, p, _ in tracks]}
+              "silences": silences((tmp / "sd.txt").read_text()), "tracks": [(n, p) for n, p, _ in tracks],
+              "cpu": cpu}
     if tracks:
         result["track_silences"] = [silences((tmp / f"sd{i}.txt").read_text()) for i in range(len(tracks))]
     return result
@@ -231,18 +237,19 @@ def _limited_gain(stage, duration, gain, ceiling, target, tmp, src) -> float:
     return min(pts, key=lambda p: abs(p[1] - target))[0] if abs(pts[-1][1] - target) > 0.1 else gain
 
 
-def _codec_loss(stage, duration, gain, mode, ceiling, o, tmp, src) -> float:
-    """Loudness the MP3 encoder takes away (LU), measured on up to a minute from the middle."""
+def _codec_loss(stage, duration, gain, mode, ceiling, o, tmp, src) -> tuple[float, float]:
+    """Loudness the MP3 encoder takes away (LU), measured on up to a minute from the middle; and CPU s."""
     start = max(0.0, duration / 2 - 30.0)
     lim = f",{_limiter(ceiling)}" if mode == "limited" else ""
     cmd = ["-ss", f"{start:.2f}", "-t", "60", "-i", str(stage), "-af",
            f"volume={gain:.3f}dB:precision=float{lim},ebur128@pre=framelog=verbose",
            "-c:a", "libmp3lame", "-b:a", f"{o.resolved_bitrate()}k", "-f", "mp3", "pipe:1"]
     meas = _measured(src, tmp, o, [(cmd, "MP3 encoding")])
+    cpu = sum(meas["cpu"].values())
     pre = ebur128_summary(meas["log"], "ebur128@pre").get("I")
     if pre is None or meas["I"] is None or pre <= -69 or meas["I"] <= -69:
-        return 0.0
-    return max(-1.0, min(1.0, pre - meas["I"]))
+        return 0.0, cpu
+    return max(-1.0, min(1.0, pre - meas["I"])), cpu
 
 
 def _measured(src, tmp, o, stages) -> dict:
@@ -261,7 +268,8 @@ def _measured(src, tmp, o, stages) -> dict:
             prev = proc
         logs = g.wait()
     out = ebur128_summary(logs[-1], "ebur128@out")
-    return {"I": out.get("I"), "TP": _plan.finite(astats_peak(logs[-1], "astats@tp"), 0.0), "log": "\n".join(logs)}
+    return {"I": out.get("I"), "TP": _plan.finite(astats_peak(logs[-1], "astats@tp"), 0.0), "log": "\n".join(logs),
+            "cpu": g.cpu}
 
 
 def _timeline(a: dict, spans, offset: float) -> list[Turn]:
