@@ -48,10 +48,13 @@ def _chunks(words: list[Word], max_len: float = 6.0, gap: float = 0.25) -> list[
     return out
 
 
-def _embed(audio: np.ndarray, start: float, end: float) -> np.ndarray:
+def _embed(audio, start: float, end: float) -> np.ndarray:
     enc = _encoder()
     mid, half = (start + end) / 2, max((end - start) / 2, 0.8)  # at least 1.6 s of context
-    a = audio[max(0, int((mid - half) * SR)):int((mid + half) * SR)]
+    if hasattr(audio, "read"):  # an AudioFile: read just this span
+        a = audio.read(max(0.0, mid - half), mid + half)
+    else:
+        a = audio[max(0, int((mid - half) * SR)):int((mid + half) * SR)]
     return enc.embed_utterance(a.astype(np.float32))
 
 
@@ -68,10 +71,11 @@ def _cluster(emb: np.ndarray, k: int | None, threshold: float = 0.35) -> np.ndar
     return model.fit_predict(emb)
 
 
-def diarise(audio: np.ndarray, words: list[Word], options: TranscribeOptions,
+def diarise(audio, words: list[Word], options: TranscribeOptions,
             required: bool = True) -> list[tuple[float, float, str]]:
     """A speaker timeline ``[(start, end, name)]`` for ``words``; names from ``options.speakers`` in
-    order of first appearance (then "Speaker 3", ...).
+    order of first appearance (then "Speaker 3", ...). ``audio`` is 16 kHz float32 samples or an
+    object with ``read(start, end)`` returning them for a span in seconds.
 
     Without resemblyzer installed this raises :class:`TranscriptError` when ``required``, otherwise
     it logs a warning and returns no timeline (the transcript then has no speaker labels)."""

@@ -5,7 +5,6 @@ import bisect
 from dataclasses import replace
 from typing import Sequence
 
-import numpy as np
 
 from .model import Transcript, TranscribeOptions, Word
 
@@ -46,9 +45,10 @@ def assign_speakers(transcript: Transcript, timeline: Sequence[tuple[float, floa
     return replace(transcript, segments=phrases(words))
 
 
-def diarise_words(audio: np.ndarray, words: list[Word], options: TranscribeOptions) -> list[Word]:
+def diarise_words(audio, words: list[Word], options: TranscribeOptions) -> list[Word]:
     """Label words with speakers found in the audio (embeddings plus clustering); names from
-    ``options.speakers`` in order of first appearance."""
+    ``options.speakers`` in order of first appearance. ``audio`` is 16 kHz mono float32 samples, or
+    an object whose ``read(start, end)`` returns them for a span in seconds (bounded memory)."""
     from ._diarise import diarise
     timeline = diarise(audio, words, options, required=options.diarize is True)
     return label_words_from_timeline(words, timeline) if timeline else list(words)
