@@ -102,7 +102,7 @@ def build_feed(show: ShowInfo, episodes: list[EpisodeEntry], *, video: bool = Fa
     }
     for e in items:
         _add_item(fg, show, e, video)
-    return fg.rss_str(pretty=True, encoding="UTF-8", xml_declaration=True)
+    return fg.rss_str(pretty=False, encoding="UTF-8", xml_declaration=True)
 
 
 def _clean_person(p):
