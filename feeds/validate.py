@@ -13,6 +13,7 @@ from xml.parsers import expat as pyexpat
 import feedparser
 import feedparser.encodings
 import feedparser.mixin
+import feedparser.sanitizer
 import podcastparser
 from lxml import etree
 
@@ -34,7 +35,8 @@ _TRANSCRIPT_TYPES = {"text/vtt", "application/x-subrip", "application/srt", "app
 _DURATION, _TRANSCRIPT = f"{{{ITUNES_NS}}}duration", f"{{{PODCAST_NS}}}transcript"
 _CHAPTERS, _ALTERNATE = f"{{{PODCAST_NS}}}chapters", f"{{{PODCAST_NS}}}alternateEnclosure"
 _SOURCE = f"{{{PODCAST_NS}}}source"
-_fp_encoding = feedparser.encodings.convert_to_utf8   # feedparser.parse's own encoding sniffing
+_fp_encoding = feedparser.encodings.convert_to_utf8   # the first two steps of feedparser.parse
+_fp_doctype = feedparser.sanitizer.replace_doctype
 # Namespaces each parser interprets; elements in others it skips (podcastparser 0.6.11 knows only
 # the legacy GitHub URI of Podcasting 2.0, feedparser 6.0 neither). Unknown internals: keep all.
 _PP_NS = getattr(getattr(podcastparser, "Namespace", None), "NAMESPACES", None)
@@ -175,15 +177,52 @@ def validate_feed(xml: bytes) -> None:
     _check_with_parsers(bytes(xml), root, ch, items)
 
 
+def _check_whole_bytes(xml: bytes) -> None:
+    """The exact bytes through feedparser's encoding sniffing and expat with namespaces (the XML
+    parser of feedparser's strict mode and of podcastparser), as both parsers would read them."""
+    result: dict = {}
+    data = _fp_encoding({}, xml, result)
+    if result.get("bozo"):
+        raise FeedError(f"feedparser flags the feed: {result.get('bozo_exception')}")
+    for name, doc in dict.fromkeys([("podcastparser", xml), ("feedparser", _fp_doctype(data)[1])]):
+        try:
+            pyexpat.ParserCreate(None, " ").Parse(doc, True)
+        except pyexpat.ExpatError as exc:
+            raise FeedError(f"expat ({name}'s XML parser) rejects the feed: {exc}") from None
+
+
+def _views(root) -> dict[str, bytes]:
+    """What podcastparser and feedparser are given: the document without the elements of the
+    namespaces that parser does not interpret (it would skip them; lxml and expat checked their
+    syntax on the whole bytes). Strips ``root`` in place.
+
+    >>> root = etree.fromstring(b'<rss xmlns:podcast="https://podcastindex.org/namespace/1.0" '
+    ...     b'xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd"><channel><item><title>t</title>'
+    ...     b'<podcast:transcript url="u"/><itunes:duration>1</itunes:duration></item></channel></rss>')
+    >>> v = _views(root)
+    >>> [(b"podcast:transcript" in v[p], b"itunes:duration" in v[p]) for p in ("podcastparser", "feedparser")]
+    [(False, True), (False, True)]
+    """
+    drops = {name: frozenset(ns for ns in root.nsmap.values() if ns and not knows(ns))
+             for name, knows in (("podcastparser", _pp_knows), ("feedparser", _fp_knows))}
+    pending = list(dict.fromkeys(drops.values()))
+    by_drop: dict[frozenset, bytes] = {}
+    for k, drop in enumerate(pending):
+        view = root if k == len(pending) - 1 else copy.deepcopy(root)   # the last one in place
+        if drop:
+            etree.strip_elements(view, *(f"{{{ns}}}*" for ns in sorted(drop)), with_tail=False)
+        by_drop[drop] = etree.tostring(view, xml_declaration=True, encoding="UTF-8")
+    return {name: by_drop[drop] for name, drop in drops.items()}
+
+
 def _check_with_parsers(xml: bytes, root, ch, items: list) -> None:
     """Parse the channel and every item not yet seen with podcastparser and feedparser.
 
     Items are independent for both parsers, so an item whose exact bytes (in the same namespace
     context) passed before passes again; only new or changed items are parsed. The channel is
-    always parsed, with those items. Each parser is given the document without the elements of
-    namespaces it does not know (:func:`_unknown_to`): it would skip them, and their syntax was
-    checked on the whole document by lxml and expat (the XML parser both use).
+    always parsed, with those items. Each parser reads its :func:`_views`.
     """
+    _check_whole_bytes(xml)
     context = repr(sorted(root.nsmap.items())).encode()
     digests = [hashlib.blake2b(context + etree.tostring(i), digest_size=16).digest() for i in items]
     fresh = [i for i, d in zip(items, digests) if d not in _passed]
@@ -195,34 +234,15 @@ def _check_with_parsers(xml: bytes, root, ch, items: list) -> None:
                 channel.append(child)
         for item in fresh:
             channel.append(item)
+    views = _views(root)
     try:
-        pyexpat.ParserCreate(None, " ").Parse(xml, True)   # feedparser's strict mode: expat, namespaces on
-    except pyexpat.ExpatError as exc:
-        raise FeedError(f"expat (feedparser's XML parser) rejects the feed: {exc}") from None
-    encoding: dict = {}
-    _fp_encoding({}, xml, encoding)
-    if encoding.get("bozo"):
-        raise FeedError(f"feedparser flags the feed: {encoding.get('bozo_exception')}")
-    drops = {name: frozenset(ns for ns in root.nsmap.values() if ns and not knows(ns))
-             for name, knows in (("podcastparser", _pp_knows), ("feedparser", _fp_knows))}
-    pending = list(dict.fromkeys(drops.values()))
-    views: dict[frozenset, bytes] = {}
-    for k, drop in enumerate(pending):
-        view = root if k == len(pending) - 1 else copy.deepcopy(root)   # the last one in place
-        if drop:
-            etree.strip_elements(view, *(f"{{{ns}}}*" for ns in sorted(drop)), with_tail=False)
-        views[drop] = etree.tostring(view, xml_declaration=True, encoding="UTF-8")
-    for name, drop in drops.items():
-        if name == "podcastparser":
-            try:
-                n = len(podcastparser.parse("feed.xml", io.BytesIO(views[drop])).get("episodes", ()))
-            except Exception as exc:  # podcastparser raises FeedParseError and SAX errors
-                raise FeedError(f"podcastparser rejects the feed: {exc}") from None
-        else:
-            parsed = feedparser.parse(views[drop], sanitize_html=False, resolve_relative_uris=False)
-            if parsed.bozo:
-                raise FeedError(f"feedparser flags the feed: {parsed.bozo_exception}")
-            n = len(parsed.entries)
+        n = len(podcastparser.parse("feed.xml", io.BytesIO(views["podcastparser"])).get("episodes", ()))
+    except Exception as exc:  # podcastparser raises FeedParseError and SAX errors
+        raise FeedError(f"podcastparser rejects the feed: {exc}") from None
+    parsed = feedparser.parse(views["feedparser"], sanitize_html=False, resolve_relative_uris=False)
+    if parsed.bozo:
+        raise FeedError(f"feedparser flags the feed: {parsed.bozo_exception}")
+    for name, n in (("podcastparser", n), ("feedparser", len(parsed.entries))):
         if n != len(fresh):
             raise FeedError(f"{name} read {n} items, not {len(fresh)}")
     for d in digests:

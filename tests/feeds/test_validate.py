@@ -1,9 +1,16 @@
 """validate_feed rejects what an app would reject, naming the problem; referenced_urls."""
 from __future__ import annotations
 
+import io
+import re
+
+import feedparser
+import podcastparser
 import pytest
+from lxml import etree
 
 from feeds import FeedError, build_feed, referenced_urls, validate_feed
+from feeds.validate import _check_whole_bytes, _views
 from tests.feeds.fixtures import BASE, make_episodes, make_show
 
 
@@ -72,3 +79,38 @@ def test_rules_still_check_items_the_parsers_already_read(good):
     bad = good.replace('length="1000002"', 'length="-5"', 1).encode()
     with pytest.raises(FeedError, match="item 2 .*enclosure length"):
         validate_feed(bad)
+
+
+@pytest.mark.parametrize("video", [False, True])
+def test_parsers_read_the_same_without_the_namespaces_they_skip(video):
+    """validate_feed hands each parser the feed without the namespaces it does not interpret:
+    what podcastparser and feedparser read must be exactly what they read from the whole feed,
+    except feedparser's raw ``podcast_*`` strings (one per kind, the last one wins)."""
+    xml = build_feed(make_show(), make_episodes(6), video=video)
+    views = _views(etree.fromstring(xml))
+    assert len(views["feedparser"]) < 0.7 * len(xml)          # something was really left out
+    whole = podcastparser.parse("u", io.BytesIO(xml))
+    assert podcastparser.parse("u", io.BytesIO(views["podcastparser"])) == whole
+    assert len(whole["episodes"]) == (2 if video else 6)
+
+    def fp(data):
+        d = feedparser.parse(data, sanitize_html=False, resolve_relative_uris=False)
+        assert not d.bozo
+        return d
+
+    full, seen = fp(xml), fp(views["feedparser"])
+    skipped = {k for e in [full.feed, *full.entries] for k in e if k.startswith("podcast_")}
+    assert {"podcast_transcript", "podcast_guid", "podcast_person"} <= skipped
+    assert len(seen.entries) == len(full.entries)
+    for a, b in zip([full.feed, *full.entries], [seen.feed, *seen.entries]):
+        assert {k: v for k, v in a.items() if not k.startswith("podcast_")} == dict(b)
+
+
+@pytest.mark.parametrize("doc, words", [
+    (b"<rss version='2.0'><channel></rss>", "expat (podcastparser's XML parser) rejects the feed: mismatched tag"),
+    (b"<rss version='2.0'><x:a/></rss>", "unbound prefix"),
+])
+def test_whole_bytes_go_through_expat(doc, words):
+    with pytest.raises(FeedError, match=re.escape(words)) as ei:
+        _check_whole_bytes(doc)
+    assert "\n" not in str(ei.value)
