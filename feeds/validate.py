@@ -184,7 +184,9 @@ def _check_whole_bytes(xml: bytes) -> None:
     data = _fp_encoding({}, xml, result)
     if result.get("bozo"):
         raise FeedError(f"feedparser flags the feed: {result.get('bozo_exception')}")
-    for name, doc in dict.fromkeys([("podcastparser", xml), ("feedparser", _fp_doctype(data)[1])]):
+    docs = {xml: "podcastparser"}                 # usually the same bytes: parsed once
+    docs.setdefault(_fp_doctype(data)[1], "feedparser")
+    for doc, name in docs.items():
         try:
             pyexpat.ParserCreate(None, " ").Parse(doc, True)
         except pyexpat.ExpatError as exc:
