@@ -40,7 +40,10 @@ def _settings(config: Optional[Path], data_dir: Optional[Path]) -> Settings:
     # Prefect's home lives in the data directory, never in the user's ~/.prefect.
     os.environ["PREFECT_HOME"] = str(settings.path("prefect"))
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    # Run logs (with tracebacks of unexpected errors) go to the Prefect server and its UI; the
+    # terminal gets Chorus's own one-line reports. PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL=INFO shows all.
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO")
+    os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
     return settings
 

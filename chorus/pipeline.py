@@ -7,25 +7,31 @@ in archive/ or failed/ gets a numbered name.
 """
 from __future__ import annotations
 
+import dataclasses
 import json
+import pickle
 import shutil
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, TypeVar
 
 from chorus.catalog import Catalog, Episode, NotesRevision, TranscriptRevision, utcnow
 from chorus.errors import ChorusError
 from chorus.settings import Settings, ShowSettings, slugify
 from chorus.storage import IMMUTABLE, Bucket, StoredObject, sha256_file
 
+T = TypeVar("T")
+
 __all__ = [
-    "Claim", "claim", "read_sidecar", "episode_title", "master_options", "transcribe_options",
+    "Claim", "claim", "cached_step", "step_key", "read_sidecar", "episode_title", "master_options", "transcribe_options",
     "render_files", "publish_objects", "rebuild_show", "finish", "fail", "archive", "quarantine",
     "one_line",
 ]
 
 _SIDECAR_SUFFIXES = (".json", ".toml")
+_DONE = ("published", "unpublished", "in_review", "approved")
+"""Statuses after which the same bytes offered again are a duplicate; any other status resumes."""
 
 
 def one_line(exc: BaseException | str) -> str:
@@ -95,11 +101,11 @@ def claim(settings: Settings, catalog: Catalog, source: Path, show: str | None =
     sidecar = read_sidecar(source) if source.is_file() else {}
     with catalog.session() as s:
         existing = catalog.find_by_sha(s, digest)
-        if existing is not None and existing.status != "failed":
+        if existing is not None and existing.status in _DONE:
             return Claim(source, digest, existing.show.slug, existing.id, duplicate=True, sidecar=sidecar)
         show_row = catalog.show(s, show_slug)
         title = episode_title(source, sidecar)
-        if existing is not None:  # a failed earlier attempt of the same bytes: resume that episode
+        if existing is not None:  # an earlier attempt that failed or crashed midway: resume that episode
             ep = existing
             ep.source_path, ep.title = str(source), title
         else:
@@ -132,6 +138,47 @@ def _unique_slug(s, show_id: int, title: str) -> str:
     while slug in taken:
         slug, n = f"{base}-{n}", n + 1
     return slug
+
+
+def cached_step(work: Path, step: str, key: str, fn: Callable[[], T]) -> T:
+    """Run ``fn`` once per ``key``: its result is kept in ``work/.steps/<step>.pickle``.
+
+    A rerun after a crash (same input bytes, same options) reuses the result instead of mastering
+    or transcribing again, as long as every file the result names still exists.
+    """
+    store = work / ".steps" / f"{step}.pickle"
+    if store.is_file():
+        try:
+            saved_key, result = pickle.loads(store.read_bytes())
+        except Exception:  # unreadable (older version, partial write): recompute
+            saved_key, result = None, None
+        if saved_key == key and all(p.exists() for p in _paths_in(result)):
+            return result
+    result = fn()
+    store.parent.mkdir(parents=True, exist_ok=True)
+    tmp = store.with_suffix(".tmp")
+    tmp.write_bytes(pickle.dumps((key, result)))
+    tmp.replace(store)  # atomic: a crash never leaves a half-written cache entry
+    return result
+
+
+def _paths_in(obj: Any) -> list[Path]:
+    if isinstance(obj, Path):
+        return [obj]
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return [p for f in dataclasses.fields(obj) for p in _paths_in(getattr(obj, f.name))]
+    return []
+
+
+def step_key(*parts: Any) -> str:
+    """A cache key from the input hash and the options that shape a step's result.
+
+    >>> step_key("abc", {"a": 1}) == step_key("abc", {"a": 1}) != step_key("abc", {"a": 2})
+    True
+    """
+    import hashlib
+
+    return hashlib.sha256(repr(parts).encode()).hexdigest()
 
 
 def master_options(show: ShowSettings):

@@ -50,21 +50,17 @@ def probe_task(source: Path):
 
 
 @task(name="master", cache_policy=NO_CACHE)
-def master_task(source: Path, work: Path, options):
+def master_task(source: Path, work: Path, options, key: str):
     from media import master
 
-    return master(source, work / "master", options)
+    return pipeline.cached_step(work, "master", key, lambda: master(source, work / "master", options))
 
 
 @task(name="transcribe", cache_policy=NO_CACHE)
-def transcribe_task(audio: Path, options, timeline=None):
+def transcribe_task(work: Path, audio: Path, options, key: str, timeline=None):
     from transcripts import transcribe
 
-    if timeline:
-        from transcripts import assign_speakers
-
-        return assign_speakers(transcribe(audio, options), timeline)
-    return transcribe(audio, options)
+    return pipeline.cached_step(work, "transcribe", key, lambda: transcribe(audio, options, timeline=timeline))
 
 
 @task(name="notes", cache_policy=NO_CACHE)
@@ -143,9 +139,12 @@ def publish_episode(source: str, show: str | None = None, config: str | None = N
             work = settings.path("work") / str(claim.episode_id)
             probe_task(src)
             catalog.set_status(claim.episode_id, "mastering")
-            mastered = master_task(src, work, pipeline.master_options(show_conf))
+            m_opts = pipeline.master_options(show_conf)
+            m_key = pipeline.step_key(claim.sha256, m_opts)
+            mastered = master_task(src, work, m_opts, m_key)
             catalog.set_status(claim.episode_id, "transcribing")
-            transcript = transcribe_task(mastered.speech_wav, pipeline.transcribe_options(show_conf, claim.sidecar),
+            t_opts = pipeline.transcribe_options(show_conf, claim.sidecar)
+            transcript = transcribe_task(work, mastered.speech_wav, t_opts, pipeline.step_key(m_key, t_opts),
                                          getattr(mastered, "timeline", None))
             notes = notes_task(transcript, claim.sidecar)
             catalog.set_status(claim.episode_id, "drafted")

@@ -66,6 +66,7 @@ def published(tmp_path_factory, panel, s3_env, prefect_api, request):
 def test_exit_code_and_one_json_object_per_input(published):
     proc, by_name = published["proc"], published["by_name"]
     assert proc.returncode == 1, proc.stderr[-3000:]  # some inputs failed
+    assert "Traceback" not in proc.stderr, proc.stderr[-3000:]  # bad input never shows a traceback
     assert set(by_name) == {"panel-discussion.wav", "empty.mp3", "notes.wav", "truncated.mp3", "silence.wav"}
     good = by_name["panel-discussion.wav"]
     assert good["status"] == "published", good
