@@ -17,6 +17,8 @@ __all__ = ["transcribe", "load_audio"]
 SR = 16000
 BLOCK_SECONDS = 1200.0
 """Longest stretch of audio decoded at once (bounds memory on long recordings)."""
+VAD_WINDOW_SECONDS = 600.0
+"""Stretch of audio the voice-activity detector looks at at once."""
 
 
 def load_audio(path: str | Path) -> np.ndarray:
@@ -43,7 +45,8 @@ def transcribe(audio_path: str | Path, options: TranscribeOptions | None = None,
         raise TranscriptError(audio_path, f"unknown engine {options.engine!r}; choose one of {', '.join(ENGINES)}")
     with AudioFile(audio_path) as audio:  # samples stay on disk: memory does not grow with length
         duration = round(audio.duration, 3)
-        speech = _audio.speech_regions(audio, lambda a: _clean.speech_regions(a, options))
+        speech = _audio.speech_regions(audio, lambda a: _clean.speech_regions(a, options),
+                                        VAD_WINDOW_SECONDS)
         engine = get_engine(options)
         try:
             language, segments = _decode(engine, audio, options, speech)
