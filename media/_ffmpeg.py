@@ -37,10 +37,20 @@ def run_ffmpeg(args: list[str], path, what: str) -> str:
 
 
 def last_error(log: str) -> str:
+    """The most telling line of an ffmpeg log (generic closing lines skipped).
+
+    >>> last_error("Error while decoding stream #0:0: Invalid data found\\nsize=N/A\\nConversion failed!")
+    'the audio data is corrupt (Invalid data found)'
+    """
     lines = [ln.strip() for ln in log.splitlines() if ln.strip()]
     for ln in reversed(lines):
-        if not ln.startswith(("Press [q]", "Stream mapping", "Output #", "Input #", "  ")):
-            return re.sub(r"^\[[^\]]+\]\s*", "", ln)[:200]
+        if ln.startswith(("Press [q]", "Stream mapping", "Output #", "Input #", "size=", "video:", "Conversion failed",
+                          "Error closing", "Error writing trailer")) or log.startswith("  "):
+            continue
+        ln = re.sub(r"^\[[^\]]+\]\s*", "", ln)
+        if ln.startswith("Error while decoding"):
+            return "the audio data is corrupt (" + ln.split(": ", 1)[-1][:120] + ")"
+        return ln[:200]
     return "unknown error"
 
 

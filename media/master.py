@@ -166,7 +166,10 @@ def _analyse(pr: ProbeResult, o: MasterOptions, tmp: Path) -> dict:
     lev = ebur128_summary(log, "ebur128@lev")
     ins = [_plan.finite(ebur128_summary(log, f"ebur128@in{i}").get("I")) for i in range(max(1, len(tracks)))]
     power = sum(10 ** (x / 10) for x in ins if x > -70)
-    info = soundfile.info(str(stage))
+    try:
+        info = soundfile.info(str(stage))
+    except (RuntimeError, OSError, soundfile.LibsndfileError):
+        raise MediaError(pr.path, "corrupt: no audio could be decoded") from None
     if info.duration < 0.9 * pr.duration - 1.0:
         raise MediaError(pr.path, f"truncated or corrupt: only {info.duration:.1f} s of "
                                   f"{pr.duration:.1f} s could be decoded")

@@ -147,3 +147,12 @@ def test_bad_output_folder_never_overwrites_source(quiet_guest, tmp_path):
     with pytest.raises(MediaError, match="overwrite"):
         master(src, tmp_path)
     assert src.read_bytes() == before
+
+
+def test_corrupt_audio_data_is_a_one_line_error(mastered_mono, tmp_path):
+    src = tmp_path / "garbled.mp3"
+    src.write_bytes(mastered_mono[0].mp3.read_bytes()[:2000] + bytes(range(256)) * 1200)
+    before = src.read_bytes()
+    with pytest.raises(MediaError, match="corrupt") as e:
+        master(src, tmp_path / "out")
+    assert "\n" not in str(e.value) and src.read_bytes() == before
