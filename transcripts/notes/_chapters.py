@@ -1,4 +1,4 @@
-"""Topic segmentation over timed sentences (TextTiling-style lexical cohesion) and chapter titles."""
+"""Chapter boundaries (embedding segmentation, or TextTiling-style lexical cohesion as the fallback) and titles."""
 from __future__ import annotations
 
 import math
@@ -6,7 +6,7 @@ from collections import Counter
 
 from ._keywords import key_phrases, same_stems
 from ._text import Sentence, surface_tokens, tokens
-from ._types import Chapter, NotesOptions
+from ._types import Chapter, NotesError, NotesOptions
 
 
 # Tuned on topics-clinic, -community and -science only (bench/notes.py); topics-holdout-* never.
@@ -90,6 +90,20 @@ def _depths(scores: list[float]) -> list[float]:
 
 def boundaries(sents: list[Sentence], duration: float, options: NotesOptions) -> list[int]:
     """Indices of the sentences that start a new chapter (0 excluded), honouring the minimum length."""
+    from ._embed import available
+    from ._segment import segment, vectors
+
+    if options.segmenter not in ("auto", "embeddings", "texttiling"):
+        raise NotesError(None, f"unknown segmenter {options.segmenter!r} (auto, embeddings or texttiling)")
+    if options.segmenter == "texttiling" or (options.segmenter == "auto" and not available()):
+        return texttiling(sents, duration, options)
+    if len(sents) < 4 or duration <= 0:
+        return []
+    return segment(vectors(sents), sents, duration, min_length(duration, options), options.max_chapters)
+
+
+def texttiling(sents: list[Sentence], duration: float, options: NotesOptions) -> list[int]:
+    """TextTiling depth scores over TF-IDF windows, chosen greedily: the fallback without the embeddings extra."""
     n = len(sents)
     if n < 4 or duration <= 0:
         return []

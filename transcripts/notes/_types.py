@@ -37,6 +37,9 @@ class NotesOptions:
     """UTF-8 byte limit of the plain-text notes (Apple's ``description`` limit)."""
     chapters: bool = True
     """False: no generated chapters (sidecar chapters are still used)."""
+    segmenter: str = "auto"
+    """``"embeddings"`` (sentence embeddings, the ``embeddings`` extra), ``"texttiling"`` (lexical, no extra),
+    or ``"auto"``: embeddings when the extra is installed, else TextTiling."""
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "NotesOptions":
