@@ -1,7 +1,7 @@
 """Show notes and chapters drafted from a timed transcript, offline.
 
-Chapters come from TextTiling-style lexical cohesion over timed sentences, titled from YAKE key
-phrases; the summary is extractive (the most central sentence of several chapters); the organiser's
+Chapters come from an optimal split of sentence embeddings (the ``embeddings`` extra; TextTiling-style
+lexical cohesion without it), titled from YAKE key phrases; the summary is extractive (the most central sentence of several chapters); the organiser's
 sidecar (see docs/notes.md) wins over anything generated.
 """
 from ._make import make_notes

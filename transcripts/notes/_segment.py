@@ -4,7 +4,8 @@ Each sentence is a unit sentence embedding (all-MiniLM-L6-v2, the ``embeddings``
 mean (the cohesion of the whole chapter, not of a fixed window, so 30-second topics are found as well as
 10-minute ones). Dynamic programming finds the cheapest split into k chapters for every k, honouring the
 minimum chapter length in seconds; sentences weigh their duration. The number of chapters is the last k
-whose split still removes a clear share of the cost; then, for that k, a gap where the speaker changes
+whose split still removes a clear share of the cost (a share that shrinks as the episode holds more
+minimum-length chapters); then, for that k, a gap where the speaker changes
 after a pause (any pause when speakers are unknown) costs a little less.
 """
 from __future__ import annotations
@@ -16,7 +17,8 @@ import numpy as np
 from ._text import Sentence
 
 # Tuned on topics-clinic, -community and -science only (bench/notes.py); topics-holdout-* never.
-_GAIN = 0.03          # a further chapter must lower the cost by this share of the one-chapter cost
+_GAIN = 0.03          # a further chapter must lower the cost by this share of the one-chapter cost, in an
+                      # episode eight minimum chapters long (scaled by min_len / duration for longer ones)
 _CUE = 0.6           # cost bonus (in sentence units) for a boundary after a pause with a change of speaker
 _WEIGHT_POWER = 1.0   # sentences weigh (their seconds, 1 to 20) to this power
 _CUE_PAUSE = 0.3      # seconds of silence that count as a pause for that cue
@@ -79,7 +81,8 @@ def segment(x: np.ndarray, sents: list[Sentence], duration: float, min_len: floa
     total, _ = _dp(cost, np.zeros(n + 1), kmax)
     base = total[0] if total[0] > 0 else 1.0
     k = 1
-    while k < len(total) and total[k - 1] - total[k] >= _GAIN * base:
+    need = _GAIN * base * 8.0 * min_len / starts[-1]
+    while k < len(total) and total[k - 1] - total[k] >= need:
         k += 1
     # The count comes from cohesion alone; the cue only moves boundaries to a turn after a pause.
     _, back = _dp(cost, bonus, k)
