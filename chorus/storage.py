@@ -141,14 +141,9 @@ class Bucket:
 
     def head(self, key: str) -> dict | None:
         """{'length', 'type', 'etag', 'sha256'} of an object, or None when it does not exist."""
-        try:
-            r = self.client.head_object(Bucket=self.name, Key=key)
-        except ClientError as e:
-            if e.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
-                return None
-            raise self._error(e, key) from e
-        except BotoCoreError as e:
-            raise self._error(e, key) from e
+        r = self._read(self.client.head_object, key)
+        if r is None:
+            return None
         return {"length": r["ContentLength"], "type": r.get("ContentType"), "etag": r.get("ETag"),
                 "sha256": (r.get("Metadata") or {}).get("sha256")}
 
@@ -197,15 +192,19 @@ class Bucket:
 
     def get_bytes(self, key: str) -> tuple[bytes, str] | None:
         """(body, etag) of an object, or None when it does not exist."""
+        r = self._read(self.client.get_object, key)
+        return None if r is None else (r["Body"].read(), r["ETag"])
+
+    def _read(self, call, key: str) -> dict | None:
+        """``call(Bucket, Key)``'s response, or None when the object does not exist."""
         try:
-            r = self.client.get_object(Bucket=self.name, Key=key)
+            return call(Bucket=self.name, Key=key)
         except ClientError as e:
             if e.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
                 return None
             raise self._error(e, key) from e
         except BotoCoreError as e:
             raise self._error(e, key) from e
-        return r["Body"].read(), r["ETag"]
 
     def delete(self, key: str) -> None:
         try:
