@@ -147,7 +147,12 @@ def main(argv=None) -> int:
     ap.add_argument("--long-hours", type=float, default=3)
     ap.add_argument("--skip-long", action="store_true")
     ap.add_argument("--out", type=Path, default=OUT)
+    ap.add_argument("--replot", action="store_true", help="redraw the plot from the last table, run nothing")
     a = ap.parse_args(argv)
+    if a.replot:
+        _replot(a)
+        return 0
+    a.load_before = os.getloadavg()[0]
     src = _source(a.minutes)
     work = Path(tempfile.mkdtemp(prefix="bench-mastering-"))
     dur = a.minutes * 60
@@ -157,6 +162,7 @@ def main(argv=None) -> int:
         lufs, tp = _loudness(out)
         rows.append({"method": name, "wall": res["wall"], "cpu": res["cpu"], "rss_mb": res["rss_mb"],
                      "rtf": res["wall"] / duration, "lufs": lufs, "tp": tp, "note": note})
+        _write(rows, a, src, final=False)  # partial results survive an interrupted run
         print(f"{name:22s} wall {res['wall']:7.1f} s  cpu {res['cpu']:7.1f} s  rss {res['rss_mb']:6.0f} MB  "
               f"{lufs:6.1f} LUFS {tp:5.1f} dBTP {note}", flush=True)
 
@@ -176,17 +182,19 @@ def main(argv=None) -> int:
         res = _run([PY, "-c", _CHORUS.format(root=str(ROOT), src=str(long_src), out=str(work / "long"))])
         add(f"chorus, {a.long_hours:g} h", res, work / "long" / "master.mp3", a.long_hours * 3600,
             "FLAC source; memory check")
+        rows[-1]["long"] = True
     _write(rows, a, src)
     subprocess.run(["rm", "-rf", str(work)])
     return 0
 
 
-def _write(rows, a, src):
+def _write(rows, a, src, final=True):
     a.out.mkdir(parents=True, exist_ok=True)
     floor = rows[0]
     lines = [f"Source: {a.minutes:g}-minute stereo 48 kHz WAV of generated speech (host + guest 10 dB quieter). "
              f"Target -19 LUFS (mono), -1 dBTP. Machine: {os.cpu_count()} cores, {platform.machine()}, "
-             f"load average before the run {os.getloadavg()[0]:.1f} (the machine is shared).", "",
+             f"load average {a.load_before:.1f} before the run, {os.getloadavg()[0]:.1f} after "
+             "(the machine is shared).", "",
              "| method | wall s | × floor (wall) | CPU s | × floor (CPU) | peak RSS MB | real-time factor | LUFS | dBTP | notes |",
              "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     for r in rows:
@@ -195,7 +203,25 @@ def _write(rows, a, src):
                      f"{r['tp']:.1f} | {r['note']} |")
     lines += ["", "Command: `.venv/bin/python bench/mastering.py" + (" --skip-long" if a.skip_long else "") + "`"]
     (a.out / "mastering.md").write_text("\n".join(lines) + "\n")
+    if not final:
+        return
     print("\n".join(lines))
+    _plot(rows, a)
+
+
+def _replot(a) -> None:
+    """Redraw docs/bench/mastering.png from the table in docs/bench/mastering.md (no re-run)."""
+    rows = []
+    for line in (a.out / "mastering.md").read_text().splitlines():
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        if len(cells) == 10 and cells[1].replace(".", "").isdigit():
+            rows.append({"method": cells[0], "wall": float(cells[1]), "cpu": float(cells[3]),
+                         "rss_mb": float(cells[5]), "long": cells[0].endswith(" h")})
+    _plot(rows, a)
+
+
+def _plot(rows, a) -> None:
+    floor = rows[0]
     try:
         import matplotlib
         matplotlib.use("Agg")
@@ -203,7 +229,7 @@ def _write(rows, a, src):
     except ImportError:
         print("matplotlib missing (pip install -e .[bench]); no plot written")
         return
-    short = [r for r in rows if "h" not in r["method"].split(",")[-1] or r is floor]
+    short = [r for r in rows if not r.get("long")]
     names = [r["method"] for r in rows]
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4))
     xs = range(len(short))
