@@ -2,8 +2,8 @@
 PYTHON ?= python3
 VENV   := .venv
 PIP    := $(VENV)/bin/pip install --quiet
-# CPU build of torch for the test extras (speaker embeddings, the openai-whisper engine); installed
-# first so that nothing pulls a multi-GB CUDA build.
+# CPU build of torch for the extras (speaker and sentence embeddings, the openai-whisper engine);
+# installed first so that nothing pulls a multi-GB CUDA build.
 TORCH  ?= torch==2.13.0
 
 .PHONY: run test system-deps bench clean
@@ -21,8 +21,10 @@ $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) --upgrade pip
 
+# `make run` gets the quality extras too: speaker labels (resemblyzer) and embedding chapters.
 $(VENV)/.installed: pyproject.toml | $(VENV)/bin/python
-	$(PIP) -e .
+	$(PIP) '$(TORCH)'
+	$(PIP) -e '.[speakers,embeddings]'
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(VENV)/bin/python
