@@ -62,13 +62,14 @@ def _one(name: str, audio: str, truth_path: str) -> None:
     from transcripts.engines import get_engine
     opts = TranscribeOptions(**CONFIGS[name.split(" ")[0]])
     get_engine(opts)  # model load is not transcription time
-    t0 = time.perf_counter()
+    r0, t0 = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
     t = transcribe(audio, opts)
-    dt = time.perf_counter() - t0
+    dt, r1 = time.perf_counter() - t0, resource.getrusage(resource.RUSAGE_SELF)
+    cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
     wer = _wer(json.loads(Path(truth_path).read_text())["text"], t.text()) if truth_path != "-" else None
     print(json.dumps({"config": name, "seconds": dt, "duration": t.duration, "rtf": dt / t.duration,
                       "wer": wer, "words": len(t.words()), "peak_rss_mb": _peak_rss_mb(),
-                      "load1": os.getloadavg()[0]}))
+                      "load1": os.getloadavg()[0], "cpu_rtf": cpu / t.duration}))
 
 
 def _whole(audio: str) -> None:
@@ -146,6 +147,7 @@ def _long(hours: float, work: Path) -> None:
              "| run | seconds | RTF | words | peak RSS (MB) | load avg (1 min) |", "|---|---:|---:|---:|---:|---:|"]
     lines += [f"| {r['config']} | {r['seconds']:.0f} | {r['rtf']:.3f} | {r['words']} | {r['peak_rss_mb']:.0f} | "
               f"{r['load1']:.1f} |" for r in rows]
+    lines += ["", "The default's peak RSS must not grow with length: compare with the 10-minute table."]
     (ROOT / "docs/bench/transcription-long.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
@@ -160,12 +162,13 @@ def _report(rows: list[dict]) -> None:
     lines = [f"Recording: generated two-speaker dialogue, {dur / 60:.1f} min; tiny.en (bundled); "
              f"2-core CPU shared with other jobs (1-min load average {min(loads):.1f}–{max(loads):.1f} "
              f"during the run); one run, each configuration in its own process.", "",
-             f"| configuration | RTF | × faster than {ref['config'] if ref else 'openai-whisper'} | WER | "
-             "peak RSS (MB) | load avg |", "|---|---:|---:|---:|---:|---:|"]
+             f"| configuration | RTF | × faster than {ref['config'] if ref else 'openai-whisper'} | "
+             "CPU s per audio s | WER | peak RSS (MB) | load avg |", "|---|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
         ratio = f"{ref['rtf'] / r['rtf']:.2f}" if ref else "n/a"
         label = r["config"] + (" (default)" if r["config"] == DEFAULT else "")
-        lines.append(f"| {label} | {r['rtf']:.3f} | {ratio} | {r['wer']:.3f} | {r['peak_rss_mb']:.0f} | "
+        cpu = f"{r['cpu_rtf']:.3f}" if "cpu_rtf" in r else "n/a"
+        lines.append(f"| {label} | {r['rtf']:.3f} | {ratio} | {cpu} | {r['wer']:.3f} | {r['peak_rss_mb']:.0f} | "
                      f"{r['load1']:.1f} |")
     (out / "transcription.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines), flush=True)
