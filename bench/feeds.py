@@ -30,6 +30,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench._plot import pyplot  # noqa: E402
 
 import feedparser  # noqa: E402
 import podcastparser  # noqa: E402
@@ -113,12 +114,8 @@ def measure_unchanged(n: int = 100) -> dict:
 
 
 def write_plot(rows: list[dict], path: Path) -> bool:
-    try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        print("matplotlib missing: pip install -e '.[bench]' for the plot", file=sys.stderr)
+    plt = pyplot()
+    if plt is None:
         return False
     ns = [r["n"] for r in rows]
     fig, ax = plt.subplots(figsize=(7, 4.2))

@@ -37,6 +37,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from bench._plot import pyplot  # noqa: E402
+
 OUT = ROOT / "docs" / "bench"
 PY = sys.executable
 CACHE = Path(tempfile.gettempdir()) / "chorus-bench-mastering"
@@ -222,12 +225,8 @@ def _replot(a) -> None:
 
 def _plot(rows, a) -> None:
     floor = rows[0]
-    try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        print("matplotlib missing (pip install -e .[bench]); no plot written")
+    plt = pyplot()
+    if plt is None:
         return
     short = [r for r in rows if not r.get("long")]
     names = [r["method"] for r in rows]

@@ -29,6 +29,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from bench._plot import pyplot  # noqa: E402
 
 from tests.support.synth import render  # noqa: E402
 from tests.transcripts.test_notes_support import topic_spans, truth_transcript  # noqa: E402
@@ -214,13 +215,8 @@ def write_report(rows, long_t, long_s, long_chapters, rss_mb, out: Path, long_ti
     for r in rows:
         lines.append(f"- **{r['episode']} / {r['transcript']}**: chapters {'; '.join(r['titles'])}. Keywords: {', '.join(r['keywords'])}.")
     (out / "notes.md").write_text("\n".join(lines) + "\n")
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        print("matplotlib missing (pip install -e .[bench]); no plot written")
+    plt = pyplot()
+    if plt is None:
         return
     fig, ax = plt.subplots(figsize=(9, 4))
     labels = [f"{r['episode']}{'*' if r['held_out'] else ''}\n{r['transcript']}" for r in rows]

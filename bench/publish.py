@@ -24,6 +24,7 @@ from types import SimpleNamespace
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from bench._plot import pyplot  # noqa: E402
 
 from chorus.catalog import Catalog, NotesRevision  # noqa: E402
 from chorus.pipeline import claim, finish, publish_objects, render_files  # noqa: E402
@@ -122,13 +123,8 @@ def main() -> None:
     out = ROOT / "docs" / "bench"
     (out / "publish.md").write_text("\n".join(lines))
     print("\n".join(lines))
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        print("matplotlib missing (pip install -e '.[bench]'): no plot written")
+    plt = pyplot()
+    if plt is None:
         return
     fig, ax = plt.subplots(figsize=(8, 3.2))
     names = list(rows)

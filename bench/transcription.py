@@ -23,6 +23,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from bench._plot import pyplot  # noqa: E402
 
 DEFAULT = "fw-batched-beam5-words"
 CONFIGS = {  # run in this order (the comparisons the issue asks for first)
@@ -172,12 +173,8 @@ def _report(rows: list[dict]) -> None:
                      f"{r['load1']:.1f} |")
     (out / "transcription.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines), flush=True)
-    try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        print("matplotlib not installed (pip install 'chorus-podcast[bench]'): no plot", file=sys.stderr)
+    plt = pyplot()
+    if plt is None:
         return
     fig, ax = plt.subplots(figsize=(8, 5))
     for r in rows:
