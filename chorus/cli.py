@@ -135,15 +135,17 @@ def _inbox_items(inbox: Path, settings: Settings) -> list[tuple[Path, str | None
             continue
         if entry.is_dir() and entry.name in settings.shows:
             items += [(p, entry.name) for p, _ in _inbox_items(entry, settings)]
+        elif entry.is_dir() and any(p.suffix.lower() in _MEDIA_SUFFIXES for p in entry.iterdir()):
+            items.append((entry, None))  # a folder of per-speaker tracks: one multitrack recording
         elif entry.is_file() and entry.suffix.lower() in _MEDIA_SUFFIXES:
             items.append((entry, None))
     return items
 
 
-def _stable(path: Path, seen: dict[Path, tuple[int, float]]) -> bool:
-    """True once a file's size and mtime did not change between two polls (the copy finished)."""
-    st = path.stat()
-    now = (st.st_size, st.st_mtime)
+def _stable(path: Path, seen: dict[Path, tuple]) -> bool:
+    """True once a file (or every file of a track folder) kept its size and mtime between two polls."""
+    files = sorted(p for p in path.iterdir() if p.is_file()) if path.is_dir() else [path]
+    now = tuple((p.name, p.stat().st_size, p.stat().st_mtime) for p in files)
     before, seen[path] = seen.get(path), now
     return before == now
 
