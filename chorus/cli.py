@@ -169,9 +169,13 @@ def up(
     stopping = {"now": False}
 
     def _stop(signum, frame):  # noqa: ARG001
+        """First Ctrl+C (or SIGTERM): finish the episode in hand, then stop. Second: stop at once."""
+        if stopping["now"]:
+            raise KeyboardInterrupt
         stopping["now"] = True
-        raise KeyboardInterrupt
+        err.print("stopping after the current episode… (Ctrl+C again to stop at once)")
 
+    signal.signal(signal.SIGINT, _stop)
     signal.signal(signal.SIGTERM, _stop)
     server = None
     try:
@@ -203,6 +207,8 @@ def up(
             seen: dict[Path, tuple[int, float]] = {}
             while not stopping["now"]:
                 for path, show in _inbox_items(inbox, settings):
+                    if stopping["now"]:
+                        break
                     if path.exists() and _stable(path, seen):
                         result = _run_one(path, settings, config, show)
                         _report(result, False)
@@ -211,9 +217,11 @@ def up(
 
                             archive(settings, path)
                         seen.pop(path, None)
-                time.sleep(settings.poll_seconds)
+                deadline = time.monotonic() + settings.poll_seconds
+                while not stopping["now"] and time.monotonic() < deadline:
+                    time.sleep(0.1)
     except KeyboardInterrupt:
-        err.print("stopping…")
+        err.print("stopping now; an interrupted episode resumes from its last finished step next time")
     except ChorusError as e:
         err.print(f"[red]chorus:[/] {e}")
         raise typer.Exit(1) from e

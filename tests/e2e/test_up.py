@@ -35,15 +35,17 @@ def test_up_publishes_the_sample_and_stops_cleanly(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "PREFECT_API", "CHORUS_"))}
     env.update(CHORUS_EMBEDDED__S3_PORT=str(s3_port), CHORUS_EMBEDDED__PREFECT_PORT=str(prefect_port),
                CHORUS_POLL_SECONDS="1")
-    proc = subprocess.Popen([sys.executable, "-m", "chorus.cli", "up", "--data-dir", str(tmp_path / "data"),
-                             "--inbox", str(tmp_path / "inbox")], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, env=env, cwd=tmp_path, start_new_session=True)
+    log = tmp_path / "up.stderr"  # a file, not a pipe: an unread pipe that fills up would block chorus
+    with open(log, "w") as err:
+        proc = subprocess.Popen([sys.executable, "-m", "chorus.cli", "up", "--data-dir", str(tmp_path / "data"),
+                                 "--inbox", str(tmp_path / "inbox")], stdout=subprocess.PIPE, stderr=err,
+                                text=True, env=env, cwd=tmp_path, start_new_session=True)
     try:
         feed_url = proc.stdout.readline().strip()  # the first line is the public feed URL
         assert re.fullmatch(rf"http://127\.0\.0\.1:{s3_port}/podcasts/community-podcast/feed\.xml", feed_url)
         deadline, episodes = time.monotonic() + 600, []
         while time.monotonic() < deadline and not episodes:
-            assert proc.poll() is None, proc.stderr.read()[-3000:]
+            assert proc.poll() is None, log.read_text()[-3000:]
             try:
                 headers, body = _fetch(feed_url)
                 episodes = podcastparser.parse(feed_url, io.BytesIO(body))["episodes"]
@@ -64,7 +66,7 @@ def test_up_publishes_the_sample_and_stops_cleanly(tmp_path):
             proc.wait(60)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
-            pytest.fail("chorus up did not stop within 60 s of Ctrl+C")
+            pytest.fail(f"chorus up did not stop within 60 s of Ctrl+C:\n{log.read_text()[-3000:]}")
     assert proc.returncode == 0
     time.sleep(1)
     assert not _port_open(s3_port), "SeaweedFS still listening after Ctrl+C"
