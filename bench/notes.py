@@ -24,7 +24,6 @@ import resource
 import sys
 import tempfile
 import time
-from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,25 +31,12 @@ sys.path.insert(0, str(ROOT))
 from bench._plot import pyplot  # noqa: E402
 
 from tests.support.synth import render  # noqa: E402
-from tests.transcripts.test_notes_support import topic_spans, truth_transcript  # noqa: E402
+from tests.transcripts.test_notes_support import keyword_topics, pk, topic_spans, truth_transcript  # noqa: E402
 from transcripts.model import Segment, Transcript, Word  # noqa: E402
 from transcripts.notes import Chapter, NotesOptions, make_notes  # noqa: E402
 from transcripts.notes._chapters import min_length  # noqa: E402
-from transcripts.notes._text import tokens  # noqa: E402
 
 TOL = 15.0
-
-
-def pk(ref_bounds: list[float], hyp_bounds: list[float], duration: float, k: int) -> float:
-    """Pk over 1-second units: how often a probe k seconds wide disagrees about 'same topic'."""
-    n = int(duration)
-    ref = [sum(1 for b in ref_bounds if b <= t) for t in range(n)]
-    hyp = [sum(1 for b in hyp_bounds if b <= t) for t in range(n)]
-    pairs = n - k
-    if pairs <= 0:
-        return 0.0
-    bad = sum((ref[i] == ref[i + k]) != (hyp[i] == hyp[i + k]) for i in range(pairs))
-    return bad / pairs
 
 
 def topic_of(t: float, spans) -> str:
@@ -75,22 +61,11 @@ def score(notes, truth: dict, duration: float, opts: NotesOptions, hyp_starts: l
             if s[:30] in seg.text or seg.text.strip()[:30] in s:
                 sent_topics.add(topic_of((seg.start + seg.end) / 2, spans))
                 break
-    # keyword -> topic whose text uses its words most (relative to topic length)
-    per_topic: dict[str, Counter] = {}
-    for turn in truth["turns"]:
-        if turn.get("kind") == "speech":
-            per_topic.setdefault(turn["topic"], Counter()).update(tokens(turn["text"]))
-    covered = set()
-    for kw in notes.keywords:
-        for tok in tokens(kw):
-            freq = {tp: c[tok] / max(sum(c.values()), 1) for tp, c in per_topic.items()}
-            best = max(freq, key=freq.get)
-            if freq[best] > 0:
-                covered.add(best)
+    covered, topics = keyword_topics(notes.keywords, truth)
     return {"pk": pk(bounds, starts, duration, k), "hits": hits, "bounds": len(bounds),
             "chapters": len(notes.chapters), "shortest": min(chap_len) if chap_len else 0.0,
             "minimum": min_length(duration, opts), "summary_topics": len(sent_topics),
-            "keyword_topics": len(covered), "topics": len(per_topic)}
+            "keyword_topics": len(covered), "topics": len(topics)}
 
 
 _SEGMENTS: dict[int, list] = {}

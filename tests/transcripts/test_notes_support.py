@@ -1,7 +1,10 @@
 """Helpers for the notes tests (no tests here): timed transcripts built from synth ground truth."""
 from __future__ import annotations
 
+from collections import Counter
+
 from transcripts.model import Segment, Transcript, Word
+from transcripts.notes._text import tokens
 
 
 def truth_transcript(truth: dict) -> Transcript:
@@ -29,3 +32,35 @@ def topic_spans(truth: dict) -> list[tuple[float, float, str]]:
         else:
             spans.append([turn["start"], turn["end"], turn.get("topic")])
     return [tuple(s) for s in spans]
+
+
+def pk(ref_bounds: list[float], hyp_bounds: list[float], duration: float, k: int) -> float:
+    """Pk over 1-second units: how often a probe k seconds wide disagrees about 'same topic'.
+
+    >>> pk([10.0], [10.0], 20, 5), round(pk([10.0], [], 20, 5), 3)
+    (0.0, 0.333)
+    """
+    n = int(duration)
+    ref = [sum(1 for b in ref_bounds if b <= t) for t in range(n)]
+    hyp = [sum(1 for b in hyp_bounds if b <= t) for t in range(n)]
+    pairs = n - k
+    if pairs <= 0:
+        return 0.0
+    return sum((ref[i] == ref[i + k]) != (hyp[i] == hyp[i + k]) for i in range(pairs)) / pairs
+
+
+def keyword_topics(keywords: list[str], truth: dict) -> tuple[set[str], set[str]]:
+    """(topics some keyword belongs to, all topics): a keyword's word belongs to the topic whose
+    scripted text uses it most, relative to the topic's length."""
+    per_topic: dict[str, Counter] = {}
+    for turn in truth["turns"]:
+        if turn.get("kind") == "speech":
+            per_topic.setdefault(turn["topic"], Counter()).update(tokens(turn["text"]))
+    covered = set()
+    for kw in keywords:
+        for tok in tokens(kw):
+            freq = {tp: c[tok] / max(sum(c.values()), 1) for tp, c in per_topic.items()}
+            best = max(freq, key=freq.get)
+            if freq[best] > 0:
+                covered.add(best)
+    return covered, set(per_topic)

@@ -1,27 +1,17 @@
 """Quality bars of issue #5 on generated multi-topic episodes (truth timing; bench/notes.py adds whisper)."""
 from __future__ import annotations
 
-from collections import Counter
-
 import pytest
 
 from transcripts.notes import NotesOptions, make_notes
 from transcripts.notes._chapters import min_length
-from transcripts.notes._text import tokens
 
-from tests.transcripts.test_notes_support import topic_spans, truth_transcript
-
-
-def _pk(ref: list[float], hyp: list[float], duration: float, k: int) -> float:
-    n = int(duration)
-    r = [sum(b <= t for b in ref) for t in range(n)]
-    h = [sum(b <= t for b in hyp) for t in range(n)]
-    return sum((r[i] == r[i + k]) != (h[i] == h[i + k]) for i in range(n - k)) / (n - k)
+from tests.transcripts.test_notes_support import keyword_topics, pk, topic_spans, truth_transcript
 
 
 def test_pk_of_identical_and_of_no_segmentation():
-    assert _pk([50, 100], [50, 100], 150, 25) == 0.0
-    assert _pk([50, 100], [], 150, 25) > 0.3
+    assert pk([50, 100], [50, 100], 150, 25) == 0.0
+    assert pk([50, 100], [], 150, 25) > 0.3
 
 
 @pytest.mark.parametrize("script", ["topics-clinic", "topics-science"])
@@ -34,7 +24,7 @@ def test_bars_on_generated_episodes(synth, script):
     bounds = truth["topic_boundaries"]
     starts = [c.start for c in notes.chapters[1:]]
     k = round(sum(b - a for a, b, _ in spans) / len(spans) / 2)
-    assert _pk(bounds, starts, truth["duration"], k) <= 0.35, (bounds, starts)
+    assert pk(bounds, starts, truth["duration"], k) <= 0.35, (bounds, starts)
     hits = sum(any(abs(s - b) <= 15 for s in starts) for b in bounds)
     assert hits >= 2 / 3 * len(bounds), (bounds, starts)
     minimum = min_length(truth["duration"], opts)
@@ -46,15 +36,6 @@ def test_bars_on_generated_episodes(synth, script):
     where = {s.text: topic_at((s.start + s.end) / 2) for s in t.segments}
     summary_topics = {next(tp for text, tp in where.items() if sent in text) for sent in notes.summary}
     assert len(summary_topics) >= 2
-    per_topic: dict[str, Counter] = {}
-    for turn in truth["turns"]:
-        if turn.get("kind") == "speech":
-            per_topic.setdefault(turn["topic"], Counter()).update(tokens(turn["text"]))
-    covered = set()
-    for kw in notes.keywords:
-        for tok in tokens(kw):
-            rel = {tp: c[tok] / sum(c.values()) for tp, c in per_topic.items()}
-            if max(rel.values()) > 0:
-                covered.add(max(rel, key=rel.get))
-    assert covered == set(per_topic), (notes.keywords, set(per_topic) - covered)
+    covered, topics = keyword_topics(notes.keywords, truth)
+    assert covered == topics, (notes.keywords, topics - covered)
     assert len({c.title for c in notes.chapters}) == len(notes.chapters)
