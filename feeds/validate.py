@@ -1,23 +1,14 @@
 """Check a feed before it is uploaded, and list what it references."""
 from __future__ import annotations
 
-import copy
 import email.utils
-import hashlib
-import io
 import re
 import uuid
-from collections import OrderedDict
-from xml.parsers import expat as pyexpat
 
-import feedparser
-import feedparser.encodings
-import feedparser.mixin
-import feedparser.sanitizer
-import podcastparser
 from lxml import etree
 
 from ._p20 import ITUNES_NS, PODCAST_NS
+from ._parsers import check_with_parsers
 from .errors import FeedError
 
 __all__ = ["validate_feed", "referenced_urls"]
@@ -26,29 +17,11 @@ _NS = {"itunes": ITUNES_NS, "podcast": PODCAST_NS, "atom": "http://www.w3.org/20
        "content": "http://purl.org/rss/1.0/modules/content/"}
 _MIME = re.compile(r"^[a-z]+/[a-z0-9][a-z0-9.+-]*$")
 _URL = re.compile(r"^https?://[\x21-\x7e]+$")
-_MEMO_MAX = 100_000
-_passed: OrderedDict[bytes, None] = OrderedDict()
-"""Digests of items (with the root's namespace declarations) that both parsers already read
-cleanly in this process: republishing a long feed re-parses only its new or changed items."""
 _TRANSCRIPT_TYPES = {"text/vtt", "application/x-subrip", "application/srt", "application/json",
                      "text/html", "text/plain"}
 _DURATION, _TRANSCRIPT = f"{{{ITUNES_NS}}}duration", f"{{{PODCAST_NS}}}transcript"
 _CHAPTERS, _ALTERNATE = f"{{{PODCAST_NS}}}chapters", f"{{{PODCAST_NS}}}alternateEnclosure"
 _SOURCE = f"{{{PODCAST_NS}}}source"
-_fp_encoding = feedparser.encodings.convert_to_utf8   # the first two steps of feedparser.parse
-_fp_doctype = feedparser.sanitizer.replace_doctype
-# Namespaces each parser interprets; elements in others it skips (podcastparser 0.6.11 knows only
-# the legacy GitHub URI of Podcasting 2.0, feedparser 6.0 neither). Unknown internals: keep all.
-_PP_NS = getattr(getattr(podcastparser, "Namespace", None), "NAMESPACES", None)
-_FP_NS = getattr(getattr(feedparser.mixin, "_FeedParserMixin", None), "namespaces", None)
-
-
-def _pp_knows(ns: str) -> bool:
-    return _PP_NS is None or ns in _PP_NS
-
-
-def _fp_knows(ns: str) -> bool:
-    return _FP_NS is None or ns.lower() in {k.lower() for k in _FP_NS}
 
 
 def _parse(xml: bytes) -> etree._Element:
@@ -174,84 +147,7 @@ def validate_feed(xml: bytes) -> None:
     items = ch.findall("item")
     for n, item in enumerate(items, 1):
         _check_item(item, n, seen)
-    _check_with_parsers(bytes(xml), root, ch, items)
-
-
-def _check_whole_bytes(xml: bytes) -> None:
-    """The exact bytes through feedparser's encoding sniffing and expat with namespaces (the XML
-    parser of feedparser's strict mode and of podcastparser), as both parsers would read them."""
-    result: dict = {}
-    data = _fp_encoding({}, xml, result)
-    if result.get("bozo"):
-        raise FeedError(f"feedparser flags the feed: {result.get('bozo_exception')}")
-    docs = {xml: "podcastparser"}                 # usually the same bytes: parsed once
-    docs.setdefault(_fp_doctype(data)[1], "feedparser")
-    for doc, name in docs.items():
-        try:
-            pyexpat.ParserCreate(None, " ").Parse(doc, True)
-        except pyexpat.ExpatError as exc:
-            raise FeedError(f"expat ({name}'s XML parser) rejects the feed: {exc}") from None
-
-
-def _views(root) -> dict[str, bytes]:
-    """What podcastparser and feedparser are given: the document without the elements of the
-    namespaces that parser does not interpret (it would skip them; lxml and expat checked their
-    syntax on the whole bytes). Strips ``root`` in place.
-
-    >>> root = etree.fromstring(b'<rss xmlns:podcast="https://podcastindex.org/namespace/1.0" '
-    ...     b'xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd"><channel><item><title>t</title>'
-    ...     b'<podcast:transcript url="u"/><itunes:duration>1</itunes:duration></item></channel></rss>')
-    >>> v = _views(root)
-    >>> [(b"podcast:transcript" in v[p], b"itunes:duration" in v[p]) for p in ("podcastparser", "feedparser")]
-    [(False, True), (False, True)]
-    """
-    drops = {name: frozenset(ns for ns in root.nsmap.values() if ns and not knows(ns))
-             for name, knows in (("podcastparser", _pp_knows), ("feedparser", _fp_knows))}
-    pending = list(dict.fromkeys(drops.values()))
-    by_drop: dict[frozenset, bytes] = {}
-    for k, drop in enumerate(pending):
-        view = root if k == len(pending) - 1 else copy.deepcopy(root)   # the last one in place
-        if drop:
-            etree.strip_elements(view, *(f"{{{ns}}}*" for ns in sorted(drop)), with_tail=False)
-        by_drop[drop] = etree.tostring(view, xml_declaration=True, encoding="UTF-8")
-    return {name: by_drop[drop] for name, drop in drops.items()}
-
-
-def _check_with_parsers(xml: bytes, root, ch, items: list) -> None:
-    """Parse the channel and every item not yet seen with podcastparser and feedparser.
-
-    Items are independent for both parsers, so an item whose exact bytes (in the same namespace
-    context) passed before passes again; only new or changed items are parsed. The channel is
-    always parsed, with those items. Each parser reads its :func:`_views`.
-    """
-    _check_whole_bytes(xml)
-    context = repr(sorted(root.nsmap.items())).encode()
-    digests = [hashlib.blake2b(context + etree.tostring(i), digest_size=16).digest() for i in items]
-    fresh = [i for i, d in zip(items, digests) if d not in _passed]
-    if len(fresh) < len(items):       # rebuild around the fresh items (moved: the tree is ours)
-        root = etree.Element(root.tag, root.attrib, nsmap=root.nsmap)
-        channel = etree.SubElement(root, "channel", ch.attrib)
-        for child in list(ch):
-            if child.tag != "item":
-                channel.append(child)
-        for item in fresh:
-            channel.append(item)
-    views = _views(root)
-    try:
-        n = len(podcastparser.parse("feed.xml", io.BytesIO(views["podcastparser"])).get("episodes", ()))
-    except Exception as exc:  # podcastparser raises FeedParseError and SAX errors
-        raise FeedError(f"podcastparser rejects the feed: {exc}") from None
-    parsed = feedparser.parse(views["feedparser"], sanitize_html=False, resolve_relative_uris=False)
-    if parsed.bozo:
-        raise FeedError(f"feedparser flags the feed: {parsed.bozo_exception}")
-    for name, n in (("podcastparser", n), ("feedparser", len(parsed.entries))):
-        if n != len(fresh):
-            raise FeedError(f"{name} read {n} items, not {len(fresh)}")
-    for d in digests:
-        _passed[d] = None
-        _passed.move_to_end(d)
-    while len(_passed) > _MEMO_MAX:
-        _passed.popitem(last=False)
+    check_with_parsers(bytes(xml), root, ch, items)
 
 
 def referenced_urls(xml: bytes) -> list[str]:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import io
 import re
+import time
 
 import feedparser
 import podcastparser
@@ -10,7 +11,8 @@ import pytest
 from lxml import etree
 
 from feeds import FeedError, build_feed, referenced_urls, validate_feed
-from feeds.validate import _check_whole_bytes, _views
+from feeds import _parsers
+from feeds._parsers import check_whole_bytes as _check_whole_bytes, views as _views
 from tests.feeds.fixtures import BASE, make_episodes, make_show
 
 
@@ -114,3 +116,58 @@ def test_whole_bytes_go_through_expat(doc, words):
     with pytest.raises(FeedError, match=re.escape(words)) as ei:
         _check_whole_bytes(doc)
     assert "\n" not in str(ei.value)
+
+
+def _ready_helper():
+    """Start the helper process (the first long feed does) and wait until it has its imports."""
+    if _parsers._helper is None:
+        _parsers._idle_helper()
+    deadline = time.monotonic() + 60
+    while not _parsers._helper.is_ready():
+        assert time.monotonic() < deadline, "the feed-parsing helper did not start"
+        time.sleep(0.05)
+    return _parsers._helper
+
+
+@pytest.fixture(scope="module")
+def long_feed() -> str:
+    n = _parsers.PARALLEL_MIN + 50
+    return build_feed(make_show(), make_episodes(n)).decode()
+
+
+def _nest_item(xml: str, k: int) -> str:
+    """An <item> inside item k (1-based): the rules and expat accept it, feedparser counts it."""
+    at = -1
+    for _ in range(k):
+        at = xml.index("</item>", at + 1)
+    return xml[:at] + "<item><title>nested</title></item>" + xml[at:]
+
+
+@pytest.mark.parametrize("k, part", [(2, "helper's part"), (-1, "this process's part")])
+def test_a_long_feed_is_split_with_the_helper_and_a_bad_item_is_caught_in_either_part(long_feed, k, part):
+    """Long feeds are parsed in two parts, one by the helper process: a broken item is caught
+    whichever part it falls in, and the same feed without it passes through the helper."""
+    helper = _ready_helper()
+    n = long_feed.count("<item>")
+    before = helper.requests
+    _parsers._passed.clear()
+    validate_feed(long_feed.encode())
+    assert helper.requests == before + 1          # the helper really parsed a part
+    bad = _nest_item(long_feed, k if k > 0 else n - 1)
+    _parsers._passed.clear()
+    with pytest.raises(FeedError) as ei:
+        validate_feed(bad.encode())
+    assert str(ei.value).startswith("feed: feedparser read "), (part, str(ei.value))
+    assert helper.requests == before + 2
+
+
+def test_a_helper_that_dies_is_replaced_by_parsing_here(long_feed):
+    helper = _ready_helper()
+    helper.proc.kill()
+    helper.proc.wait()
+    _parsers._passed.clear()
+    validate_feed(long_feed.encode())                  # parsed here: no helper answered
+    _parsers._passed.clear()
+    with pytest.raises(FeedError, match="feedparser read"):
+        validate_feed(_nest_item(long_feed, 3).encode())
+    assert _parsers._helper is None or _parsers._helper is not helper

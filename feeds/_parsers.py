@@ -1,0 +1,290 @@
+"""The parsers' half of ``validate_feed``: the feed as podcastparser and feedparser read it.
+
+Items are independent for both parsers, so the work splits by item: long feeds are cut in two
+documents (each with the whole channel) and one helper process parses one of them while this
+process parses the other and runs expat over the exact bytes. Items whose exact bytes already
+passed in this process are not parsed again (republish).
+"""
+from __future__ import annotations
+
+import atexit
+import copy
+import hashlib
+import io
+import os
+import select
+import struct
+import subprocess
+import sys
+import threading
+from collections import OrderedDict
+from pathlib import Path
+from xml.parsers import expat as pyexpat
+
+import feedparser
+import feedparser.encodings
+import feedparser.mixin
+import feedparser.sanitizer
+import podcastparser
+from lxml import etree
+
+from .errors import FeedError
+
+_MEMO_MAX = 100_000
+_passed: OrderedDict[bytes, None] = OrderedDict()
+"""Digests of items (with the root's namespace declarations) that both parsers already read
+cleanly in this process: republishing a long feed re-parses only its new or changed items."""
+_fp_encoding = feedparser.encodings.convert_to_utf8   # the first two steps of feedparser.parse
+_fp_doctype = feedparser.sanitizer.replace_doctype
+# Namespaces each parser interprets; elements in others it skips (podcastparser 0.6.11 knows only
+# the legacy GitHub URI of Podcasting 2.0, feedparser 6.0 neither). Unknown internals: keep all.
+_PP_NS = getattr(getattr(podcastparser, "Namespace", None), "NAMESPACES", None)
+_FP_NS = getattr(getattr(feedparser.mixin, "_FeedParserMixin", None), "namespaces", None)
+
+PARALLEL_MIN = 200
+"""Fresh items from which the parsing is split with the helper process (below: one process)."""
+_HELPER_SHARE = 0.55     # this process also runs expat over the whole bytes and the bookkeeping
+_HELPER_TIMEOUT = 120.0  # seconds for the helper's answer before its part is parsed here
+_HELPER_STARTS = 5       # helpers started at most per process (one that keeps dying: parse here)
+_helper = None           # the _Helper, started by the first long feed
+_starts = 0
+_helper_lock = threading.Lock()
+
+
+def _pp_knows(ns: str) -> bool:
+    return _PP_NS is None or ns in _PP_NS
+
+
+def _fp_knows(ns: str) -> bool:
+    return _FP_NS is None or ns.lower() in {k.lower() for k in _FP_NS}
+
+
+def check_whole_bytes(xml: bytes) -> None:
+    """The exact bytes through feedparser's encoding sniffing and expat with namespaces (the XML
+    parser of feedparser's strict mode and of podcastparser), as both parsers would read them."""
+    result: dict = {}
+    data = _fp_encoding({}, xml, result)
+    if result.get("bozo"):
+        raise FeedError(f"feedparser flags the feed: {result.get('bozo_exception')}")
+    docs = {xml: "podcastparser"}                 # usually the same bytes: parsed once
+    docs.setdefault(_fp_doctype(data)[1], "feedparser")
+    for doc, name in docs.items():
+        try:
+            pyexpat.ParserCreate(None, " ").Parse(doc, True)
+        except pyexpat.ExpatError as exc:
+            raise FeedError(f"expat ({name}'s XML parser) rejects the feed: {exc}") from None
+
+
+def views(root) -> dict[str, bytes]:
+    """What podcastparser and feedparser are given: the document without the elements of the
+    namespaces that parser does not interpret (it would skip them; lxml and expat checked their
+    syntax on the whole bytes). Strips ``root`` in place.
+
+    >>> root = etree.fromstring(b'<rss xmlns:podcast="https://podcastindex.org/namespace/1.0" '
+    ...     b'xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd"><channel><item><title>t</title>'
+    ...     b'<podcast:transcript url="u"/><itunes:duration>1</itunes:duration></item></channel></rss>')
+    >>> v = views(root)
+    >>> [(b"podcast:transcript" in v[p], b"itunes:duration" in v[p]) for p in ("podcastparser", "feedparser")]
+    [(False, True), (False, True)]
+    """
+    drops = {name: frozenset(ns for ns in root.nsmap.values() if ns and not knows(ns))
+             for name, knows in (("podcastparser", _pp_knows), ("feedparser", _fp_knows))}
+    pending = list(dict.fromkeys(drops.values()))
+    by_drop: dict[frozenset, bytes] = {}
+    for k, drop in enumerate(pending):
+        view = root if k == len(pending) - 1 else copy.deepcopy(root)   # the last one in place
+        if drop:
+            etree.strip_elements(view, *(f"{{{ns}}}*" for ns in sorted(drop)), with_tail=False)
+        by_drop[drop] = etree.tostring(view, xml_declaration=True, encoding="UTF-8")
+    return {name: by_drop[drop] for name, drop in drops.items()}
+
+
+def parse_views(pp: bytes, fp: bytes, expected: int) -> str | None:
+    """Both parsers on one document (its :func:`views`); the first problem as one line, or None.
+
+    Runs in this process or in the helper, so it returns the reason instead of raising.
+
+    >>> parse_views(b"<rss version='2.0'><channel><title>t</title></channel></rss>",
+    ...             b"<rss version='2.0'><channel><title>t</title></channel></rss>", 1)
+    'podcastparser read 0 items, not 1'
+    """
+    try:
+        n = len(podcastparser.parse("feed.xml", io.BytesIO(pp)).get("episodes", ()))
+    except Exception as exc:  # podcastparser raises FeedParseError and SAX errors
+        return f"podcastparser rejects the feed: {exc}"
+    parsed = feedparser.parse(fp, sanitize_html=False, resolve_relative_uris=False)
+    if parsed.bozo:
+        return f"feedparser flags the feed: {parsed.bozo_exception}"
+    for name, got in (("podcastparser", n), ("feedparser", len(parsed.entries))):
+        if got != expected:
+            return f"{name} read {got} items, not {expected}"
+    return None
+
+
+class _Helper:
+    """One helper interpreter (``_serve``) reading documents on stdin.
+
+    A plain child process rather than multiprocessing: nothing of the caller's ``__main__`` is
+    imported again, nothing is forked beside running threads. It exits when its stdin closes.
+    Requests are length-prefixed bytes (``!QQQ``: podcastparser view, feedparser view, item
+    count); the reply is a length-prefixed UTF-8 reason, empty when both parsers passed.
+    """
+
+    def __init__(self):
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+            [str(Path(__file__).resolve().parent.parent), os.environ.get("PYTHONPATH", "")])}
+        self.proc = subprocess.Popen([sys.executable, "-c", "from feeds._parsers import _serve; _serve()"], env=env,
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        self.ready = False
+        self.lock = threading.Lock()
+        self.requests = 0
+
+    def is_ready(self) -> bool:
+        """True once the helper has imported the parsers (non-blocking)."""
+        if not self.ready and self.proc.poll() is None:
+            if select.select([self.proc.stdout], [], [], 0)[0]:
+                self.ready = self.proc.stdout.read(1) == b"R"
+        return self.ready and self.proc.poll() is None
+
+    def send(self, pp: bytes, fp: bytes, expected: int) -> None:
+        self.proc.stdin.write(struct.pack("!QQQ", len(pp), len(fp), expected) + pp + fp)
+        self.proc.stdin.flush()
+        self.requests += 1
+
+    def receive(self) -> str | None:
+        if not select.select([self.proc.stdout], [], [], _HELPER_TIMEOUT)[0]:
+            raise OSError("the feed-parsing helper did not answer")
+        (size,) = struct.unpack("!Q", _read(self.proc.stdout, 8))
+        return _read(self.proc.stdout, size).decode() or None
+
+    def close(self) -> None:
+        for stream in (self.proc.stdin, self.proc.stdout):
+            try:
+                stream.close()
+            except OSError:
+                pass
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+def _read(stream, size: int) -> bytes:
+    data = stream.read(size)
+    if len(data) != size:
+        raise OSError("the feed-parsing helper stopped")
+    return data
+
+
+def _idle_helper() -> _Helper | None:
+    """The helper, when it is up and free; None otherwise (then this process parses everything).
+
+    The first long feed starts it in the background and is parsed here meanwhile, so no
+    validation ever waits for it to start. A helper busy with another thread's feed is skipped.
+    """
+    global _helper, _starts
+    if (os.cpu_count() or 1) < 2:
+        return None
+    with _helper_lock:
+        if _helper is not None and _helper.proc.poll() is not None:   # it died: start another
+            _helper.close()
+            _helper = None
+        if _helper is None:
+            if _starts < _HELPER_STARTS:
+                _starts += 1
+                try:
+                    _helper = _Helper()
+                except OSError:
+                    pass
+            return None
+        if not _helper.is_ready() or not _helper.lock.acquire(blocking=False):
+            return None
+        return _helper
+
+
+@atexit.register
+def _drop_helper() -> None:
+    global _helper
+    with _helper_lock:
+        if _helper is not None:
+            _helper.close()
+        _helper = None
+
+
+def _document(root, ch, items: list) -> etree._Element:
+    """A new document: the root, a copy of the channel's own children, then ``items`` (moved)."""
+    doc = etree.Element(root.tag, root.attrib, nsmap=root.nsmap)
+    channel = etree.SubElement(doc, "channel", ch.attrib)
+    for child in ch:
+        if child.tag != "item":
+            channel.append(copy.deepcopy(child))
+    for item in items:
+        channel.append(item)
+    return doc
+
+
+def _view_pair(doc) -> tuple[bytes, bytes]:
+    v = views(doc)
+    return v["podcastparser"], v["feedparser"]
+
+
+def check_with_parsers(xml: bytes, root, ch, items: list) -> None:
+    """Parse the channel and every item not yet seen with podcastparser and feedparser.
+
+    An item whose exact bytes (in the same namespace context) passed before passes again; only
+    new or changed items are parsed. From :data:`PARALLEL_MIN` fresh items on, and once the
+    helper process is up, the first part of them is parsed there and the rest here. Each parser
+    reads its :func:`views`. Moves the items out of ``root``.
+    """
+    context = repr(sorted(root.nsmap.items())).encode()
+    digests = [hashlib.blake2b(context + etree.tostring(i), digest_size=16).digest() for i in items]
+    fresh = [i for i, d in zip(items, digests) if d not in _passed]
+    helper = _idle_helper() if len(fresh) >= PARALLEL_MIN else None
+    theirs = None
+    if helper is not None:
+        try:
+            cut = int(len(fresh) * _HELPER_SHARE)
+            theirs = (*_view_pair(_document(root, ch, fresh[:cut])), cut)
+            fresh = fresh[cut:]
+            try:
+                helper.send(*theirs)
+            except OSError:
+                helper.lock.release()
+                helper = None
+                _drop_helper()
+            check_whole_bytes(xml)
+            reasons = [parse_views(*_view_pair(_document(root, ch, fresh)), len(fresh))]
+            try:
+                reasons.insert(0, helper.receive() if helper else parse_views(*theirs))
+            except OSError:            # the helper died or hung: do its part here
+                _drop_helper()
+                reasons.insert(0, parse_views(*theirs))
+        finally:
+            if helper is not None and helper.lock.locked():
+                helper.lock.release()
+    else:
+        check_whole_bytes(xml)
+        reasons = [parse_views(*_view_pair(_document(root, ch, fresh)), len(fresh))]
+    reason = next((r for r in reasons if r), None)
+    if reason:
+        raise FeedError(reason)
+    for d in digests:
+        _passed[d] = None
+        _passed.move_to_end(d)
+    while len(_passed) > _MEMO_MAX:
+        _passed.popitem(last=False)
+
+
+def _serve() -> None:
+    """The helper's loop: answer requests until stdin closes."""
+    stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
+    stdout.write(b"R")
+    stdout.flush()
+    while header := stdin.read(24):
+        if len(header) != 24:
+            return
+        pp_len, fp_len, expected = struct.unpack("!QQQ", header)
+        pp, fp = stdin.read(pp_len), stdin.read(fp_len)
+        reason = (parse_views(pp, fp, expected) or "").encode()
+        stdout.write(struct.pack("!Q", len(reason)) + reason)
+        stdout.flush()
