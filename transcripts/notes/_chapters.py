@@ -15,13 +15,13 @@ _CUTOFF_SD = 0.0
 
 
 def min_length(duration: float, options: NotesOptions) -> float:
-    """The minimum chapter length that applies: ``options.min_chapter``, but at most an eighth of the episode
-    (and at least 10 s), so short episodes still get chapters.
+    """The minimum chapter length that applies: ``options.min_chapter``, but at most a sixth of the episode
+    (and at least 10 s), so short episodes still get chapters (the default 60 s applies from 6 minutes).
 
     >>> min_length(3600, NotesOptions()), min_length(240, NotesOptions()), min_length(40, NotesOptions())
-    (60.0, 30.0, 10.0)
+    (60.0, 40.0, 10.0)
     """
-    return float(min(options.min_chapter, max(duration / 8.0, 10.0)))
+    return float(min(options.min_chapter, max(duration / 6.0, 10.0)))
 
 
 def _idf(sents: list[Sentence]) -> dict[str, float]:
