@@ -5,10 +5,11 @@ Thin by design (DESIGN.md rule 3): every task calls one plain function from ``ch
 """
 from __future__ import annotations
 
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
-from prefect import flow, get_run_logger, task
+from prefect import flow, get_client, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.states import Failed
@@ -19,7 +20,7 @@ from chorus.runtime import open_bucket
 from chorus.settings import load_settings
 from chorus.showfeed import episode_page_key, feed_url
 
-__all__ = ["publish_episode"]
+__all__ = ["publish_episode", "show_feed_slot", "feed_lock_name"]
 
 _KNOWN_ERRORS: tuple[type[BaseException], ...] = ()
 
@@ -100,6 +101,70 @@ def rebuild_feed_task(bucket, settings, catalog, show: str):
     return pipeline.rebuild_show(bucket, settings, catalog, show)
 
 
+FEED_LOCK_WAIT = 900.0
+"""Seconds a flow run waits for its show's feed slot before going on with the conditional write alone."""
+
+
+def _logger():
+    from prefect.exceptions import MissingContextError
+    from prefect.logging import get_logger
+
+    try:
+        return get_run_logger()
+    except MissingContextError:
+        return get_logger("chorus.publish")
+
+
+def feed_lock_name(show: str) -> str:
+    """The Prefect global concurrency limit that serialises one show's feed rebuilds.
+
+    >>> feed_lock_name("peer-talk")
+    'publish-feed-peer-talk'
+    """
+    return f"publish-feed-{show}"
+
+
+def _ensure_limit(name: str) -> None:
+    """Create the limit with one slot when it does not exist (Prefect 3.8 no longer creates
+    limits on acquisition: a missing one is skipped with a warning). A limit an operator
+    already set up (another size, inactive) is left as it is."""
+    from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
+    from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
+
+    with get_client(sync_client=True) as client:
+        try:
+            client.read_global_concurrency_limit_by_name(name)
+        except ObjectNotFound:
+            try:
+                client.create_global_concurrency_limit(GlobalConcurrencyLimitCreate(name=name, limit=1))
+            except ObjectAlreadyExists:      # another publisher created it first
+                pass
+
+
+@contextmanager
+def show_feed_slot(show: str, timeout: float = FEED_LOCK_WAIT) -> Iterator[bool]:
+    """Hold the show's one feed slot (``publish-feed-<show>``, created if missing) for the block.
+
+    Yields True when the slot is held. Concurrent publishers of one show then rebuild its feed
+    one after the other instead of racing and losing their conditional writes. The If-Match write
+    stays the guarantee: when the slot cannot be had within ``timeout`` (a holder that died keeps
+    it until its lease expires) the block runs anyway, yielding False, with a warning.
+    """
+    from prefect.concurrency.sync import concurrency
+
+    name = feed_lock_name(show)
+    _ensure_limit(name)
+    with ExitStack() as held:
+        try:
+            held.enter_context(concurrency(name, occupy=1, timeout_seconds=timeout, strict=True))
+        except TimeoutError:
+            _logger().warning("no feed slot %r after %.0f s: publishing with the conditional write alone",
+                              name, timeout)
+            yield False
+            return
+        yield True
+
+
 def _run_name() -> str:
     from prefect.runtime import flow_run
 
@@ -158,7 +223,8 @@ def publish_episode(source: str, show: str | None = None, config: str | None = N
             stored = publish_objects_task(bucket, settings, show_slug, episode.slug, files)
             pipeline.finish(catalog, claim.episode_id, mastered, stored, transcript, notes)
             try:
-                rebuild_feed_task(bucket, settings, catalog, show_slug)
+                with show_feed_slot(show_slug):
+                    rebuild_feed_task(bucket, settings, catalog, show_slug)
             except BaseException:
                 catalog.set_status(claim.episode_id, "rendering", detail="feed rebuild failed")
                 raise
