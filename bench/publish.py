@@ -77,7 +77,8 @@ def main() -> None:
                     ep = s.get_one(Episode, c.episode_id)
                     s.expunge(ep)
                 transcript, notes = _transcript_and_notes(truth, ep.title)
-                mastered = SimpleNamespace(mp3=base, duration=truth["duration"], video=None, poster=None)
+                mastered = SimpleNamespace(mp3=base, duration=truth["duration"], video=None, poster=None,
+                                             kept=[(0.0, truth["duration"])])
                 files = render_files(settings.path("work") / str(ep.id), ep, mastered, transcript, notes, conf)
                 before = bucket.bytes_sent
                 stored = publish_objects(bucket, settings, c.show, ep.slug, files)

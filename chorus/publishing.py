@@ -5,7 +5,8 @@ that never breaks a link:
 
 1. read the live feed and its ETag (before building, so a concurrent change is detected);
 2. build the feed and pages from the catalog (``chorus.showfeed``), validated;
-3. wait until every object they reference answers HEAD with its length;
+3. wait until the store answers for every object they reference with its length: one listing of
+   the show's folder answers for all of them at once, HEAD asks only about those it lacks;
 4. upload the pages (skipping unchanged ones);
 5. upload the feed LAST with ``If-Match: <etag>`` (``If-None-Match: *`` for a show's first feed).
    If another publisher wrote the feed meanwhile (``PreconditionFailed``), go back to 1: the
@@ -90,8 +91,9 @@ def publish_show(bucket: Bucket, settings: Settings, catalog: Catalog, show: str
     for attempt in range(1, max(1, options.attempts) + 1):
         live = bucket.get_bytes(key)  # before building: the ETag our build is based on
         outputs = build_show_outputs(bucket, settings, catalog, slug)
-        bucket.wait_visible(outputs.referenced, timeout=options.visible_timeout)
-        pages = [bucket.put_bytes(k, body, cache_control=SHORT) for k, body in outputs.pages.items()]
+        listed = bucket.listing(settings.show_prefix(slug) + "/")   # sizes and ETags of the show's objects
+        bucket.wait_visible(outputs.referenced, timeout=options.visible_timeout, listed=listed)
+        pages = [bucket.put_bytes(k, body, cache_control=SHORT, listed=listed) for k, body in outputs.pages.items()]
         if live is not None and live[0] == outputs.feed:
             head = bucket.head(key) or {}
             feed = StoredObject(key, bucket.url(key), len(live[0]), head.get("type") or "application/rss+xml",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import mimetypes
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,6 +60,27 @@ def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
         while block := f.read(chunk):
             h.update(block)
     return h.hexdigest()
+
+
+def _differs(listed: dict[str, dict] | None, key: str, data: bytes) -> bool:
+    """True when a listing shows that ``key`` does not hold ``data`` (absent, or another ETag).
+
+    >>> _differs({"a": {"length": 2, "etag": '"' + hashlib.md5(b"hi").hexdigest() + '"'}}, "a", b"hi")
+    False
+    >>> other, multipart = {"length": 2, "etag": '"' + "0" * 32 + '"'}, {"length": 2, "etag": '"0f-2"'}
+    >>> _differs({"a": other}, "a", b"hi"), _differs({}, "a", b"hi"), _differs({"a": multipart}, "a", b"hi")
+    (True, True, False)
+    """
+    if listed is None:
+        return False
+    have = listed.get(key)
+    if have is None:
+        return True
+    etag = (have.get("etag") or "").strip('"')
+    if have.get("length") != len(data):
+        return True
+    # a multipart or encrypted object's ETag is not an MD5: then only HEAD can tell
+    return len(etag) == 32 and etag != hashlib.md5(data, usedforsecurity=False).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -170,10 +192,16 @@ class Bucket:
         return StoredObject(key, self.url(key), size, ctype, digest, uploaded=True)
 
     def put_bytes(self, key: str, data: bytes, ctype: str | None = None, cache_control: str = SHORT,
-                  if_match: str | None = None, if_none_match: bool = False) -> StoredObject:
-        """Upload small content (pages, feeds, JSON), skipping identical content; optionally conditional."""
+                  if_match: str | None = None, if_none_match: bool = False,
+                  listed: dict[str, dict] | None = None) -> StoredObject:
+        """Upload small content (pages, feeds, JSON), skipping identical content; optionally conditional.
+
+        ``listed`` (a :meth:`listing` that covers ``key``) spares the HEAD when it already shows the
+        content differs (absent, or an ETag other than the content's MD5, which is what a plain PUT's
+        ETag is); a matching ETag is still confirmed by HEAD (SHA-256 and Content-Type).
+        """
         digest, ctype = hashlib.sha256(data).hexdigest(), ctype or content_type(key)
-        if if_match is None and not if_none_match:
+        if if_match is None and not if_none_match and not _differs(listed, key, data):
             have = self.head(key)
             if have and have["sha256"] == digest and have["type"] == ctype:
                 return StoredObject(key, self.url(key), len(data), ctype, digest, uploaded=False)
@@ -214,18 +242,34 @@ class Bucket:
 
     def keys(self, prefix: str) -> list[str]:
         """Every key under ``prefix`` (paginated listing)."""
-        out: list[str] = []
+        return list(self.listing(prefix))
+
+    def listing(self, prefix: str) -> dict[str, dict]:
+        """``{key: {'length', 'etag'}}`` of every object under ``prefix``: one ``ListObjectsV2``
+        request per 1,000 keys, where a HEAD per object would cost one request each."""
+        out: dict[str, dict] = {}
         try:
             for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.name, Prefix=prefix):
-                out += [o["Key"] for o in page.get("Contents", [])]
+                for o in page.get("Contents", []):
+                    out[o["Key"]] = {"length": o["Size"], "etag": o.get("ETag")}
         except (ClientError, BotoCoreError) as e:
             raise self._error(e, prefix) from e
         return out
 
-    def wait_visible(self, objects: list[StoredObject], timeout: float = 30.0) -> None:
-        """Block until every object answers HEAD with its length: the feed may then point at them."""
+    def wait_visible(self, objects: list[StoredObject], timeout: float = 30.0,
+                     listed: dict[str, dict] | None = None) -> None:
+        """Block until the store answers for every object with its length: the feed may then point at them.
+
+        The first answer is a listing (``listed``, or one :meth:`listing` of the objects' common
+        folder): objects it shows with the right length are there. Only the others are asked with
+        HEAD, again every half second until ``timeout``.
+        """
         deadline = time.monotonic() + timeout
         pending = list(objects)
+        if pending and listed is None:
+            folder = os.path.commonprefix([o.key for o in pending]).rpartition("/")[0]
+            listed = self.listing(folder + "/") if folder else {}
+        pending = [o for o in pending if (listed or {}).get(o.key, {}).get("length") != o.length]
         while pending:
             pending = [o for o in pending if (self.head(o.key) or {}).get("length") != o.length]
             if pending and time.monotonic() > deadline:

@@ -86,7 +86,8 @@ def publish_episode(bucket, settings, catalog, synth, tmp_path: Path, title: str
         ep = s.get_one(Episode, c.episode_id)
         s.expunge(ep)
     transcript, notes = _transcript_and_notes(truth, title)
-    mastered = SimpleNamespace(mp3=src, duration=truth["duration"], video=None, poster=None)
+    mastered = SimpleNamespace(mp3=src, duration=truth["duration"], video=None, poster=None,
+                               kept=[(0.0, truth["duration"])])
     _, show_conf = settings.get_show(c.show)
     files = render_files(settings.path("work") / str(c.episode_id), ep, mastered, transcript, notes, show_conf)
     if before_upload is not None:
@@ -173,6 +174,24 @@ def test_republishing_an_unchanged_show_uploads_nothing(show):
     assert pub.attempts == 1 and not pub.feed.uploaded
     assert not any(p.uploaded for p in pub.pages)
     assert pub.bytes_sent == show.bucket.bytes_sent - before == 0
+
+
+def test_a_republish_lists_the_show_once_instead_of_a_head_per_object(show):
+    """The referenced objects are answered for by one listing; HEAD goes only to the pages whose
+    listed ETag matches (to confirm SHA-256 and type), the artwork and the unchanged feed."""
+    calls = []
+    record = lambda model, params, **_: calls.append((model.name, params.get("Key")))  # noqa: E731
+    show.bucket.client.meta.events.register("before-call.s3.*", record)
+    try:
+        pub = publish_show(show.bucket, show.settings, show.catalog, show.slug)
+    finally:
+        show.bucket.client.meta.events.unregister("before-call.s3.*", record)
+    ops = [op for op, _ in calls]
+    assert ops.count("ListObjectsV2") == 1
+    heads = {key for op, key in calls if op == "HeadObject"}
+    media = {o.key for _, stored in show.episodes for o in stored.values()}
+    assert len(media) >= 10 and not heads & media, sorted(heads & media)
+    assert ops.count("HeadObject") <= len(pub.pages) + 2, ops
 
 
 def test_unpublish_removes_the_episode_then_optionally_its_objects(show, synth):

@@ -55,3 +55,44 @@ def test_unreachable_endpoint_is_one_clear_line():
     with pytest.raises(ChorusError) as e:
         b.head("k")
     assert "cannot reach the S3 endpoint" in str(e.value) and "\n" not in str(e.value)
+
+
+def _counting(bucket):
+    calls = []
+    bucket.client.meta.events.register("before-call.s3.*", lambda model, **_: calls.append(model.name))
+    return calls
+
+
+def test_a_listing_answers_for_uploaded_objects_and_head_asks_about_the_rest(bucket):
+    objs = [bucket.put_bytes(f"show/ep/{i}.json", b"{}" * (i + 1), cache_control=IMMUTABLE) for i in range(5)]
+    listed = bucket.listing("show/")
+    assert {k: v["length"] for k, v in listed.items()} == {o.key: o.length for o in objs}
+    assert all(v["etag"] for v in listed.values())
+    calls = _counting(bucket)
+    bucket.wait_visible(objs)                      # one listing of show/ep/, no HEAD
+    assert calls == ["ListObjectsV2"]
+    late = bucket.put_bytes("show/ep/late.json", b"[1]", cache_control=IMMUTABLE)
+    calls.clear()
+    bucket.wait_visible(objs + [late], listed=listed)   # a listing from before the upload: HEAD for it alone
+    assert calls == ["HeadObject"]
+
+
+def test_an_object_listed_with_the_wrong_length_is_not_visible(bucket):
+    obj = bucket.put_bytes("show/ep/a.vtt", b"WEBVTT\n")
+    short = obj.__class__(obj.key, obj.url, obj.length + 1, obj.type, obj.sha256, obj.uploaded)
+    with pytest.raises(ChorusError, match="not visible yet") as e:
+        bucket.wait_visible([short], timeout=0.6)
+    assert "\n" not in str(e.value)
+
+
+def test_a_listing_spares_the_head_for_changed_pages_and_still_skips_unchanged_ones(bucket):
+    bucket.put_bytes("show/index.html", b"<p>one</p>")
+    listed = bucket.listing("show/")
+    calls = _counting(bucket)
+    same = bucket.put_bytes("show/index.html", b"<p>one</p>", listed=listed)
+    assert not same.uploaded and calls == ["HeadObject"]        # ETag matched: HEAD confirms hash and type
+    calls.clear()
+    changed = bucket.put_bytes("show/index.html", b"<p>two</p>", listed=listed)
+    new = bucket.put_bytes("show/ep/index.html", b"<p>new</p>", listed=listed)
+    assert changed.uploaded and new.uploaded and calls == ["PutObject", "PutObject"]
+    assert _get(changed.url)[2] == b"<p>two</p>"
