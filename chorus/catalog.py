@@ -100,6 +100,10 @@ class EpisodeEvent(_Base):
     at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+MACHINE = "machine"
+"""Author of generated revisions; any other author is a volunteer."""
+
+
 class _Revision:
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[int]
@@ -183,7 +187,7 @@ class Catalog:
             return ep
 
     def add_revision(self, cls: type[TranscriptRevision] | type[NotesRevision], episode_id: int,
-                     data: dict[str, Any], author: str = "machine") -> int:
+                     data: dict[str, Any], author: str = MACHINE) -> int:
         """Append a revision and return its number (1, 2, ...)."""
         with self.session() as s:
             last = s.scalar(select(func.max(cls.number)).where(cls.episode_id == episode_id)) or 0
@@ -194,6 +198,14 @@ class Catalog:
                         episode_id: int) -> TranscriptRevision | NotesRevision | None:
         with self.session() as s:
             return s.scalar(select(cls).where(cls.episode_id == episode_id).order_by(cls.number.desc()))
+
+    def current_revision(self, cls: type[TranscriptRevision] | type[NotesRevision],
+                         episode_id: int) -> TranscriptRevision | NotesRevision | None:
+        """The revision an episode publishes: the newest volunteer edit once anyone has edited, else
+        the newest machine draft. Regenerating (a new ``machine`` revision) never replaces a human edit."""
+        with self.session() as s:
+            q = select(cls).where(cls.episode_id == episode_id).order_by(cls.number.desc())
+            return s.scalar(q.where(cls.author != MACHINE)) or s.scalar(q)
 
     def published(self, s: Session, show_slug: str) -> list[Episode]:
         """The show's published episodes, newest first (feed order)."""

@@ -105,6 +105,42 @@ def run(
     raise typer.Exit(1 if failed else 0)
 
 
+def _on_published_episode(config: Optional[Path], data_dir: Optional[Path], action):
+    """Run ``action(bucket, settings, catalog)`` against the show's store; a ChorusError is one line, exit 1."""
+    settings = _settings(config, data_dir)
+    from chorus.catalog import Catalog
+    from chorus.runtime import open_bucket
+
+    try:
+        with open_bucket(settings) as bucket:
+            return action(bucket, settings, Catalog(settings.catalog))
+    except ChorusError as e:
+        err.print(f"[red]chorus:[/] {e}")
+        raise typer.Exit(1) from e
+
+
+@app.command(name="list")
+def list_episodes(
+    show: Optional[str] = typer.Option(None, "--show", help="Only this show (slug)."),
+    data_dir: Optional[Path] = DataOpt,
+    config: Optional[Path] = ConfigOpt,
+) -> None:
+    """Episodes in the catalog, newest first: id, show, status, published date, title."""
+    from sqlalchemy import select
+
+    from chorus.catalog import Catalog, Episode, Show
+
+    settings = _settings(config, data_dir)
+    catalog = Catalog(settings.catalog)
+    with catalog.session() as s:
+        q = select(Episode).join(Show).order_by(Episode.id.desc())
+        if show:
+            q = q.where(Show.slug == show)
+        for ep in s.scalars(q):
+            when = ep.published_at.date().isoformat() if ep.published_at else "-"
+            print(f"{ep.id}\t{ep.show.slug}\t{ep.status}\t{when}\t{ep.title}")
+
+
 @app.command()
 def unpublish(
     episode_id: int = typer.Argument(..., help="Episode id (as `chorus run --json` printed it)."),
@@ -113,18 +149,28 @@ def unpublish(
     config: Optional[Path] = ConfigOpt,
 ) -> None:
     """Remove an episode from its show's feed and pages (the original stays in archive/)."""
-    settings = _settings(config, data_dir)
-    from chorus.catalog import Catalog
     from chorus.publishing import unpublish as unpublish_episode
-    from chorus.runtime import open_bucket
 
-    try:
-        with open_bucket(settings) as bucket:
-            result = unpublish_episode(bucket, settings, Catalog(settings.catalog), episode_id, delete_objects)
-    except ChorusError as e:
-        err.print(f"[red]chorus:[/] {e}")
-        raise typer.Exit(1) from e
+    result = _on_published_episode(config, data_dir, lambda b, st, c: unpublish_episode(b, st, c, episode_id,
+                                                                                         delete_objects))
     err.print(f"episode {episode_id} removed from the {result.show} feed; deleted {len(result.deleted)} object(s)")
+
+
+@app.command()
+def regenerate(
+    episode_id: int = typer.Argument(..., help="Episode id (as `chorus run --json` printed it)."),
+    data_dir: Optional[Path] = DataOpt,
+    config: Optional[Path] = ConfigOpt,
+) -> None:
+    """Draft new show notes and chapters from the current transcript; publish them unless a volunteer edited the notes."""
+    from chorus.regenerate import regenerate_notes
+
+    r = _on_published_episode(config, data_dir, lambda b, st, c: regenerate_notes(b, st, c, episode_id))
+    if r.published:
+        err.print(f"episode {episode_id}: new notes (revision {r.revision}, {r.chapters} chapters) published")
+    else:
+        err.print(f"episode {episode_id}: the volunteer edit (revision {r.kept[0]} by {r.kept[1]}) stays live; "
+                  f"the new draft is saved as revision {r.revision}")
 
 
 def _inbox_items(inbox: Path, settings: Settings) -> list[tuple[Path, str | None]]:

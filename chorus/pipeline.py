@@ -274,10 +274,17 @@ def finish(catalog: Catalog, episode_id: int, mastered, stored: dict[str, Stored
     catalog.add_revision(TranscriptRevision, episode_id, transcript.to_dict())
     catalog.add_revision(NotesRevision, episode_id, notes.to_dict())
     media_info = {k: v for k, v in vars(mastered).items() if isinstance(v, (int, float, str, bool)) or v is None}
+    # the source spans mastering kept: maps a time in the original recording onto the published audio
+    media_info["kept"] = [[round(a, 3), round(b, 3)] for a, b in (mastered.kept or [])]
     catalog.set_status(
         episode_id, "published", duration=mastered.duration, published_at=utcnow(), media=media_info,
-        objects={k: {"key": o.key, "url": o.url, "length": o.length, "type": o.type, "sha256": o.sha256}
-                 for k, o in stored.items()})
+        objects=object_records(stored))
+
+
+def object_records(stored: dict[str, StoredObject]) -> dict[str, dict[str, Any]]:
+    """Published objects as the catalog keeps them (``Episode.objects``)."""
+    return {k: {"key": o.key, "url": o.url, "length": o.length, "type": o.type, "sha256": o.sha256}
+            for k, o in stored.items()}
 
 
 def _move_aside(source: Path, folder: Path) -> Path:

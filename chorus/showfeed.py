@@ -128,8 +128,8 @@ def build_show_outputs(bucket: Bucket, settings: Settings, catalog: Catalog, sho
         persons=[Person(name=conf.author, role="host")],
     )
     for ep in episodes:
-        notes = catalog.latest_revision(NotesRevision, ep.id)
-        transcript = catalog.latest_revision(TranscriptRevision, ep.id)
+        notes = catalog.current_revision(NotesRevision, ep.id)
+        transcript = catalog.current_revision(TranscriptRevision, ep.id)
         entry = _entry(ep, bucket.url(episode_page_key(settings, slug, ep.slug)), conf.language,
                        notes.data if notes else None)
         has_video = has_video or entry.video is not None

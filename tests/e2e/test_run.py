@@ -154,3 +154,75 @@ def test_same_file_again_is_a_duplicate(published):
     assert r["episode_id"] == published["by_name"]["panel-discussion.wav"]["episode_id"]
     body = _get(r["feed_url"])[2]
     assert len(feedparser.parse(body).entries) == 1
+
+
+def _regenerate(published, episode_id):
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "chorus.cli", "regenerate", str(episode_id)], capture_output=True,
+                          text=True, env=published["env"], timeout=600, cwd=published["root"])
+
+
+def _chapter_titles(feed_body: bytes) -> list[str]:
+    import re
+
+    (url,) = re.findall(rb'<podcast:chapters url="([^"]+)"', feed_body)
+    return [c["title"] for c in json.loads(_get(url.decode())[2])["chapters"]]
+
+
+def test_regenerate_publishes_chapters_an_organiser_fixed_after_publishing(published, tmp_path):
+    """The organiser adds chapters to the archived sidecar; `chorus regenerate` puts them in the
+    feed's chapters JSON, the MP3's ID3 chapter frames and the episode page."""
+    from mutagen.id3 import ID3
+
+    good = published["by_name"]["panel-discussion.wav"]
+    side = published["data"] / "archive" / "panel-discussion.json"
+    data = json.loads(side.read_text())
+    data["chapters"] = [{"start": "00:00", "title": "Welcome & hello"}, {"start": 20, "title": "Peer <groups>"}]
+    side.write_text(json.dumps(data))
+    proc = _regenerate(published, good["episode_id"])
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "published" in proc.stderr
+    import sys
+
+    listed = subprocess.run([sys.executable, "-m", "chorus.cli", "list"], capture_output=True, text=True,
+                            env=published["env"], timeout=120, cwd=published["root"]).stdout
+    assert f"{good['episode_id']}\tcommunity-podcast\tpublished\t" in listed, listed
+    body = _get(good["feed_url"])[2]
+    assert _chapter_titles(body) == ["Welcome & hello", "Peer <groups>"]
+    enclosure = podcastparser.parse(good["feed_url"], io.BytesIO(body))["episodes"][0]["enclosures"][0]["url"]
+    mp3 = tmp_path / "ep.mp3"
+    mp3.write_bytes(_get(enclosure)[2])
+    chaps = sorted(ID3(mp3).getall("CHAP"), key=lambda c: c.start_time)
+    assert [c.sub_frames["TIT2"].text[0] for c in chaps] == ["Welcome & hello", "Peer <groups>"]
+    assert chaps[1].start_time == 20000
+    page = _get(good["episode_url"])[2]
+    assert b"Peer &lt;groups&gt;" in page and b"Peer <groups>" not in page
+
+
+def test_regenerate_never_replaces_a_volunteer_edit(published, monkeypatch):
+    from chorus.catalog import Catalog, NotesRevision
+    from chorus.publishing import publish_show
+    from chorus.runtime import open_bucket
+    from chorus.settings import load_settings
+
+    good = published["by_name"]["panel-discussion.wav"]
+    for k, v in published["env"].items():
+        if k.startswith(("CHORUS_", "AWS_")):
+            monkeypatch.setenv(k, v)
+    settings = load_settings(None, published["data"])
+    catalog = Catalog(settings.catalog)
+    edited = dict(catalog.current_revision(NotesRevision, good["episode_id"]).data)
+    edited["html"] = "<p>Rewritten by a volunteer: peer support matters.</p>"
+    edited["text"] = "Rewritten by a volunteer: peer support matters."
+    human = catalog.add_revision(NotesRevision, good["episode_id"], edited, author="volunteer-ann")
+    proc = _regenerate(published, good["episode_id"])
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert f"revision {human} by volunteer-ann" in proc.stderr and "stays live" in proc.stderr
+    latest = catalog.latest_revision(NotesRevision, good["episode_id"])
+    assert latest.number == human + 1 and latest.author == "machine"  # the draft is kept for the editor
+    assert catalog.current_revision(NotesRevision, good["episode_id"]).number == human
+    with open_bucket(settings) as bucket:
+        publish_show(bucket, settings, catalog, "community-podcast")
+    item = feedparser.parse(_get(good["feed_url"])[2]).entries[0]
+    assert "Rewritten by a volunteer" in item.content[0].value
