@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import os
 import resource
 import shutil
 import subprocess
@@ -48,6 +49,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--episodes", type=int, default=100)
     args = ap.parse_args()
+    load = os.getloadavg()[0]
     tmp = Path(tempfile.mkdtemp(prefix="chorus-bench-publish-"))
     store = SeaweedFS(tmp / "s3", s3_port=free_port()).start()
     try:
@@ -98,6 +100,7 @@ def main() -> None:
         r["media"] = 0
         rows["republish, one episode's notes edited"] = r
         rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        load_after = os.getloadavg()[0]
     finally:
         store.stop()
         shutil.rmtree(tmp, ignore_errors=True)
@@ -105,17 +108,19 @@ def main() -> None:
     lines = [
         "# Publishing benchmark: bytes uploaded by a republish", "",
         f"`.venv/bin/python bench/publish.py --episodes {args.episodes}` against the embedded SeaweedFS "
-        "(one run, 2-core machine). Bytes are `Bucket.bytes_sent`; requests are counted by S3 operation.", "",
+        f"(one run, {os.cpu_count()}-core machine, load average {load:.2f} at start, {load_after:.2f} at the end). "
+        "Bytes are `Bucket.bytes_sent`; requests are counted by S3 operation.", "",
         "| scenario | bytes uploaded | of which media/transcripts | vs first publish | feed uploaded | pages uploaded | "
-        "conditional attempts | seconds | S3 requests |",
-        "|---|---:|---:|---:|---|---:|---:|---:|---|",
+        "conditional attempts | seconds | S3 requests | HEADs per episode |",
+        "|---|---:|---:|---:|---|---:|---:|---:|---|---:|",
     ]
     for name, r in rows.items():
         pub = r["out"]["pub"] if isinstance(r["out"], dict) else r["out"]
         ops = ", ".join(f"{k} {v}" for k, v in sorted(r["ops"].items()))
         lines.append(f"| {name} | {r['bytes']:,} | {r['media']:,} | {r['bytes'] / first:.4f} | "
                      f"{'yes' if pub.feed.uploaded else 'no'} | {sum(p.uploaded for p in pub.pages)} of "
-                     f"{len(pub.pages)} | {pub.attempts} | {r['seconds']:.2f} | {ops} |")
+                     f"{len(pub.pages)} | {pub.attempts} | {r['seconds']:.2f} | {ops} | "
+                     f"{r['ops'].get('HeadObject', 0) / args.episodes:.2f} |")
     lines += ["", f"Peak RSS of the benchmark process: {rss_mb:.0f} MB.", "",
               "Target (issue #6): a republish of an unchanged show uploads no media bytes, only the feed and "
               "pages; here it uploads nothing at all, because the feed and pages are compared by content hash "
