@@ -17,6 +17,7 @@ import struct
 import subprocess
 import sys
 import threading
+from array import array
 from collections import OrderedDict
 from pathlib import Path
 from xml.parsers import expat as pyexpat
@@ -43,7 +44,7 @@ _FP_NS = getattr(getattr(feedparser.mixin, "_FeedParserMixin", None), "namespace
 
 PARALLEL_MIN = 200
 """Fresh items from which the parsing is split with the helper process (below: one process)."""
-_HELPER_SHARE = 0.55     # this process also runs expat over the whole bytes and the bookkeeping
+_HELPER_SHARE = 0.5      # the helper also checks the whole bytes; this process runs the rules
 _HELPER_TIMEOUT = 120.0  # seconds for the helper's answer before its part is parsed here
 _HELPER_STARTS = 5       # helpers started at most per process (one that keeps dying: parse here)
 _helper = None           # the _Helper, started by the first long feed
@@ -126,8 +127,8 @@ class _Helper:
 
     A plain child process rather than multiprocessing: nothing of the caller's ``__main__`` is
     imported again, nothing is forked beside running threads. It exits when its stdin closes.
-    Requests are length-prefixed bytes (``!QQQ``: podcastparser view, feedparser view, item
-    count); the reply is a length-prefixed UTF-8 reason, empty when both parsers passed.
+    A request is the whole feed and the indices of the items to parse (``!QQ`` lengths, the bytes,
+    ``array('I')``); the reply is a length-prefixed UTF-8 reason, empty when everything passed.
     """
 
     def __init__(self):
@@ -137,7 +138,7 @@ class _Helper:
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE)
         self.ready = False
         self.lock = threading.Lock()
-        self.requests = 0
+        self.requests = self.answers = 0
 
     def is_ready(self) -> bool:
         """True once the helper has imported the parsers (non-blocking)."""
@@ -146,8 +147,9 @@ class _Helper:
                 self.ready = self.proc.stdout.read(1) == b"R"
         return self.ready and self.proc.poll() is None
 
-    def send(self, pp: bytes, fp: bytes, expected: int) -> None:
-        self.proc.stdin.write(struct.pack("!QQQ", len(pp), len(fp), expected) + pp + fp)
+    def send(self, xml: bytes, indices: list[int]) -> None:
+        """Ask for the whole-bytes check and the parsers' reading of items ``indices`` of ``xml``."""
+        self.proc.stdin.write(struct.pack("!QQ", len(xml), len(indices)) + xml + array("I", indices).tobytes())
         self.proc.stdin.flush()
         self.requests += 1
 
@@ -155,7 +157,9 @@ class _Helper:
         if not select.select([self.proc.stdout], [], [], _HELPER_TIMEOUT)[0]:
             raise OSError("the feed-parsing helper did not answer")
         (size,) = struct.unpack("!Q", _read(self.proc.stdout, 8))
-        return _read(self.proc.stdout, size).decode() or None
+        reason = _read(self.proc.stdout, size).decode() or None
+        self.answers += 1
+        return reason
 
     def close(self) -> None:
         for stream in (self.proc.stdin, self.proc.stdout):
@@ -228,51 +232,85 @@ def _view_pair(doc) -> tuple[bytes, bytes]:
     return v["podcastparser"], v["feedparser"]
 
 
-def check_with_parsers(xml: bytes, root, ch, items: list) -> None:
-    """Parse the channel and every item not yet seen with podcastparser and feedparser.
+def _whole_reason(xml: bytes) -> str | None:
+    try:
+        check_whole_bytes(xml)
+    except FeedError as exc:
+        return exc.reason
+    return None
+
+
+def _part_reason(root, ch, items: list) -> str | None:
+    return parse_views(*_view_pair(_document(root, ch, items)), len(items))
+
+
+class ParserRun:
+    """The parsers' half of one ``validate_feed``, started before the rules run so the helper's
+    part overlaps them: the whole-bytes check and the channel with every item not seen before.
 
     An item whose exact bytes (in the same namespace context) passed before passes again; only
-    new or changed items are parsed. From :data:`PARALLEL_MIN` fresh items on, and once the
-    helper process is up, the first part of them is parsed there and the rest here. Each parser
-    reads its :func:`views`. Moves the items out of ``root``.
+    new or changed items are parsed. From :data:`PARALLEL_MIN` fresh items on, and once the helper
+    process is up, it gets the whole feed and the first part of those items (it checks the whole
+    bytes too); this process parses the rest in :meth:`finish`. Always :meth:`close` it.
     """
-    context = repr(sorted(root.nsmap.items())).encode()
-    digests = [hashlib.blake2b(context + etree.tostring(i), digest_size=16).digest() for i in items]
-    fresh = [i for i, d in zip(items, digests) if d not in _passed]
-    helper = _idle_helper() if len(fresh) >= PARALLEL_MIN else None
-    theirs = None
-    if helper is not None:
-        try:
+
+    def __init__(self, xml: bytes, root, ch, items: list):
+        self.xml, self.root, self.ch, self.theirs = xml, root, ch, []
+        context = repr(sorted(root.nsmap.items())).encode()
+        self.digests = [hashlib.blake2b(context + etree.tostring(i), digest_size=16).digest() for i in items]
+        fresh = [n for n, d in enumerate(self.digests) if d not in _passed]
+        self.helper = _idle_helper() if len(fresh) >= PARALLEL_MIN else None
+        if self.helper is not None:
             cut = int(len(fresh) * _HELPER_SHARE)
-            theirs = (*_view_pair(_document(root, ch, fresh[:cut])), cut)
-            fresh = fresh[cut:]
             try:
-                helper.send(*theirs)
+                self.helper.send(xml, fresh[:cut])
+                self.theirs, fresh = [items[n] for n in fresh[:cut]], fresh[cut:]
             except OSError:
-                helper.lock.release()
-                helper = None
-                _drop_helper()
-            check_whole_bytes(xml)
-            reasons = [parse_views(*_view_pair(_document(root, ch, fresh)), len(fresh))]
+                self._lose_helper()
+        self.mine = [items[n] for n in fresh]
+
+    def finish(self) -> None:
+        """Parse this process's part, take the helper's answer, raise the first problem found."""
+        reasons = [] if self.theirs else [_whole_reason(self.xml)]
+        reasons.append(_part_reason(self.root, self.ch, self.mine))
+        if self.theirs:
+            reasons.insert(0, self._their_reason())
+        reason = next((r for r in reasons if r), None)
+        if reason:
+            raise FeedError(reason)
+        for d in self.digests:
+            _passed[d] = None
+            _passed.move_to_end(d)
+        while len(_passed) > _MEMO_MAX:
+            _passed.popitem(last=False)
+
+    def _their_reason(self) -> str | None:
+        if self.helper is not None:
             try:
-                reasons.insert(0, helper.receive() if helper else parse_views(*theirs))
+                return self.helper.receive()
             except OSError:            # the helper died or hung: do its part here
-                _drop_helper()
-                reasons.insert(0, parse_views(*theirs))
+                self._lose_helper()
+            finally:
+                self.close()
+        return _whole_reason(self.xml) or _part_reason(self.root, self.ch, self.theirs)
+
+    def close(self) -> None:
+        """Give the helper back; an answer not taken yet is read first, so the next request is in step."""
+        helper, self.helper = self.helper, None
+        if helper is None:
+            return
+        try:
+            if helper.requests > helper.answers:
+                helper.receive()
+        except OSError:
+            _drop_helper()
         finally:
-            if helper is not None and helper.lock.locked():
-                helper.lock.release()
-    else:
-        check_whole_bytes(xml)
-        reasons = [parse_views(*_view_pair(_document(root, ch, fresh)), len(fresh))]
-    reason = next((r for r in reasons if r), None)
-    if reason:
-        raise FeedError(reason)
-    for d in digests:
-        _passed[d] = None
-        _passed.move_to_end(d)
-    while len(_passed) > _MEMO_MAX:
-        _passed.popitem(last=False)
+            helper.lock.release()
+
+    def _lose_helper(self) -> None:
+        helper, self.helper = self.helper, None
+        helper.lock.release()
+        _drop_helper()
 
 
 def _serve() -> None:
@@ -280,11 +318,19 @@ def _serve() -> None:
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     stdout.write(b"R")
     stdout.flush()
-    while header := stdin.read(24):
-        if len(header) != 24:
+    parser = etree.XMLParser(resolve_entities=False, no_network=True)
+    while header := stdin.read(16):
+        if len(header) != 16:
             return
-        pp_len, fp_len, expected = struct.unpack("!QQQ", header)
-        pp, fp = stdin.read(pp_len), stdin.read(fp_len)
-        reason = (parse_views(pp, fp, expected) or "").encode()
+        xml_len, count = struct.unpack("!QQ", header)
+        xml, indices = stdin.read(xml_len), array("I")
+        indices.frombytes(stdin.read(count * indices.itemsize))
+        reason = _whole_reason(xml)
+        if reason is None:
+            root = etree.fromstring(xml, parser)
+            ch = root.find("channel")
+            items = ch.findall("item")
+            reason = _part_reason(root, ch, [items[n] for n in indices])
+        reason = (reason or "").encode()
         stdout.write(struct.pack("!Q", len(reason)) + reason)
         stdout.flush()

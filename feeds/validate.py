@@ -8,7 +8,7 @@ import uuid
 from lxml import etree
 
 from ._p20 import ITUNES_NS, PODCAST_NS
-from ._parsers import check_with_parsers
+from ._parsers import ParserRun
 from .errors import FeedError
 
 __all__ = ["validate_feed", "referenced_urls"]
@@ -143,11 +143,15 @@ def validate_feed(xml: bytes) -> None:
     root = _parse(xml)
     ch = root.find("channel")
     _check_channel(ch)
-    seen: set[str] = set()
     items = ch.findall("item")
-    for n, item in enumerate(items, 1):
-        _check_item(item, n, seen)
-    check_with_parsers(bytes(xml), root, ch, items)
+    parsers = ParserRun(bytes(xml), root, ch, items)   # the helper's part runs beside the rules
+    try:
+        seen: set[str] = set()
+        for n, item in enumerate(items, 1):
+            _check_item(item, n, seen)
+        parsers.finish()
+    finally:
+        parsers.close()
 
 
 def referenced_urls(xml: bytes) -> list[str]:
