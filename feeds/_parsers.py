@@ -187,7 +187,7 @@ def _idle_helper() -> _Helper | None:
     validation ever waits for it to start. A helper busy with another thread's feed is skipped.
     """
     global _helper, _starts
-    if (os.cpu_count() or 1) < 2:
+    if (os.cpu_count() or 1) < 2 or not sys.executable:
         return None
     with _helper_lock:
         if _helper is not None and _helper.proc.poll() is not None:   # it died: start another
