@@ -1,10 +1,12 @@
 """Build a show's RSS feed (audio, or the separate video feed) with feedgen and our P2.0 extension."""
 from __future__ import annotations
 
+import functools
 import re
 from datetime import datetime, timezone
 from urllib.parse import quote
 
+import nh3
 from feedgen.feed import FeedGenerator
 
 from ._p20 import EXT_NAME, P20EntryExtension, P20Extension
@@ -34,6 +36,17 @@ def _uri(url: str) -> str:
     'https://x.org/shows/caf%C3%A9/ep%201.mp3?a=b'
     """
     return quote(_t(url).strip(), safe=":/?#[]@!$&'()*+,;=%~")
+
+
+@functools.lru_cache(maxsize=8192)
+def _safe_html(html: str) -> str:
+    """Show notes as HTML an app may display as is: sanitised by nh3, as on the episode pages
+    (volunteers edit notes; no script, style or event handler reaches a listener's app).
+
+    >>> _safe_html('<p onclick="x()">Hi &amp; <b>bye</b></p><script>alert(1)</script>')
+    '<p>Hi &amp; <b>bye</b></p>'
+    """
+    return nh3.clean(_t(html))
 
 
 def _link(m: MediaLink) -> MediaLink:
@@ -120,7 +133,7 @@ def _add_item(fg: FeedGenerator, show: ShowInfo, e: EpisodeEntry, video: bool) -
     fe.link(href=_uri(e.link))
     fe.description(_t(e.summary_text) or _t(e.title))
     if e.notes_html:
-        fe.content(_t(e.notes_html))
+        fe.content(_safe_html(e.notes_html))
     fe.pubDate(e.pub_date)
     fe.enclosure(_uri(enc.url), str(int(enc.length)), _t(enc.type))
     it = fe.podcast

@@ -181,3 +181,32 @@ def test_bad_episode_is_a_one_line_error(over, words):
 def test_video_feed_needs_a_video_url():
     with pytest.raises(FeedError, match="video_feed_url"):
         build_feed(make_show(video_feed_url=None), [make_episode(1, video=True)], video=True)
+
+
+HOSTILE_NOTES = ('<p onclick="steal()">Notes &amp; <a href="https://example.org/x" target="_blank">links</a> '
+                 '<img src="https://e.org/i.png" onerror="x()" alt="i"></p><script>alert(1)</script>'
+                 '<style>p{}</style><iframe src="https://evil.example"></iframe><ul><li>One</li></ul>')
+
+
+def test_show_notes_reach_the_feed_sanitised_so_feedparser_s_sanitiser_has_nothing_to_remove():
+    """validate_feed lets feedparser skip its HTML sanitiser: build_feed already sanitised
+    content:encoded (nh3), keeping only elements and attributes feedparser's sanitiser keeps."""
+    from html.parser import HTMLParser
+
+    from feedparser.sanitizer import _HTMLSanitizer
+
+    xml = build_feed(make_show(), [make_episode(1, notes_html=HOSTILE_NOTES)])
+    validate_feed(xml)
+    html = feedparser.parse(xml, sanitize_html=False, resolve_relative_uris=False).entries[0].content[0].value
+    seen: list = []
+
+    class Tags(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            seen.append((tag, [a for a, _ in attrs]))
+
+    Tags().feed(html)
+    assert [t for t, _ in seen] == ["p", "a", "img", "ul", "li"], seen       # script, style, iframe gone
+    assert "alert" not in html and "steal" not in html and "evil" not in html
+    for tag, attrs in seen:
+        assert tag in _HTMLSanitizer.acceptable_elements, tag
+        assert set(attrs) <= _HTMLSanitizer.acceptable_attributes, (tag, attrs)
