@@ -206,6 +206,15 @@ def _idle_helper() -> _Helper | None:
         return _helper
 
 
+def warm(items: int) -> None:
+    """Start the helper in the background when a feed of ``items`` items is about to be validated
+    (``build_feed`` calls it), so that even a process's first long feed can be split."""
+    if items >= PARALLEL_MIN and _helper is None:
+        helper = _idle_helper()
+        if helper is not None:         # already up: _idle_helper took it for us; give it back
+            helper.lock.release()
+
+
 @atexit.register
 def _drop_helper() -> None:
     global _helper

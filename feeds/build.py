@@ -9,6 +9,7 @@ from urllib.parse import quote
 import nh3
 from feedgen.feed import FeedGenerator
 
+from . import _parsers
 from ._p20 import EXT_NAME, P20EntryExtension, P20Extension
 from .errors import FeedError
 from .model import Category, EpisodeEntry, MediaLink, ShowInfo, podcast_guid
@@ -77,6 +78,7 @@ def build_feed(show: ShowInfo, episodes: list[EpisodeEntry], *, video: bool = Fa
     for e in items:
         _aware(e.pub_date, f"episode {e.guid!r}")
     items.sort(key=lambda e: e.pub_date, reverse=True)
+    _parsers.warm(len(items))          # a long feed is validated next: start the parsing helper now
 
     fg = FeedGenerator()
     fg.load_extension("podcast", atom=False, rss=True)
