@@ -132,8 +132,8 @@ class _Helper:
     """
 
     def __init__(self):
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(
-            [str(Path(__file__).resolve().parent.parent), os.environ.get("PYTHONPATH", "")])}
+        paths = [str(Path(__file__).resolve().parent.parent), os.environ.get("PYTHONPATH", "")]
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in paths if p)}
         self.proc = subprocess.Popen([sys.executable, "-c", "from feeds._parsers import _serve; _serve()"], env=env,
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE)
         self.ready = False
