@@ -24,6 +24,11 @@ class Engine(Protocol):
 
     name: str
     model_name: str
+    multilingual: bool
+    """False for English-only models (``*.en``): they are never asked for another language."""
+
+    def language_probs(self, window: np.ndarray) -> dict[str, float]:
+        """Probability of each language code for one window (at most 30 s) of speech."""
 
     def run(self, audio: np.ndarray, options: TranscribeOptions,
             speech: list[tuple[float, float]]) -> tuple[str, list[Segment]]:
@@ -33,10 +38,11 @@ class Engine(Protocol):
         """
 
 
-def resolve_model(model: str | None):
-    """Where the CTranslate2 model lives: the bundled tiny.en for ``None``, else ``model`` unchanged."""
-    from ._faster import resolve_model as _resolve
-    return _resolve(model)
+def resolve_model(model: str | None, cache_dir=None) -> str:
+    """Where the CTranslate2 model lives: the bundled tiny.en for ``None``, the assembled multilingual
+    base for ``"base"``, else ``model`` unchanged (see :func:`transcripts.model_path`)."""
+    from .._models import model_path
+    return model_path(model, cache_dir)
 
 
 def get_engine(options: TranscribeOptions) -> Engine:

@@ -13,7 +13,8 @@ import numpy as np
 
 from ..errors import TranscriptError
 from ..model import Segment, TranscribeOptions, Word
-from ._faster import _clips, _prompt, model_label, resolve_model
+from .._models import model_label, model_path as resolve_model
+from ._faster import _clips, _join_elisions, _prompt
 
 
 def _import():
@@ -75,6 +76,20 @@ class OpenAIWhisperEngine:
             raise TranscriptError(path, "openai-whisper needs a CTranslate2 model directory to convert from")
         return cls(load_openai_model(path), model_label(model), threads if threads > 0 else (os.cpu_count() or 1))
 
+    @property
+    def multilingual(self) -> bool:
+        """Whether the model knows languages other than English."""
+        return bool(self.model.is_multilingual)
+
+    def language_probs(self, window: np.ndarray) -> dict[str, float]:
+        """Language probabilities for one window of at most 30 s of speech."""
+        torch, whisper = _import()
+        torch.set_num_threads(self.threads)
+        mel = whisper.log_mel_spectrogram(whisper.pad_or_trim(window.astype(np.float32)), self.model.dims.n_mels)
+        with torch.no_grad():
+            _tokens, probs = self.model.detect_language(mel)
+        return {k: float(v) for k, v in probs.items()}
+
     def run(self, audio: np.ndarray, options: TranscribeOptions,
             speech: list[tuple[float, float]]) -> tuple[str, list[Segment]]:
         """Transcribe only the speech regions (``clip_timestamps``) with words and confidences."""
@@ -82,9 +97,7 @@ class OpenAIWhisperEngine:
         torch.set_num_threads(self.threads)
         if not speech:
             return options.language or "en", []
-        language = options.language
-        if not language and not self.model.is_multilingual:
-            language = "en"
+        language = options.language if self.multilingual else "en"
         kw = dict(beam_size=options.beam_size if options.beam_size > 1 else None,
                   best_of=options.beam_size if options.beam_size > 1 else None)
         result = whisper.transcribe(
@@ -102,5 +115,7 @@ class OpenAIWhisperEngine:
             if not options.word_timestamps:
                 from ._faster import _spread
                 words = _spread(s["text"], s["start"], s["end"], s.get("avg_logprob"))
+            if language != "en":
+                words = _join_elisions(words)
             out.append(Segment(round(float(s["start"]), 3), round(float(s["end"]), 3), s["text"].strip(), None, words))
         return result.get("language") or language or "en", out
