@@ -19,6 +19,7 @@ __all__ = ["build_feed"]
 GENERATOR = "Chorus (feedgen)"
 _XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_PLAIN_URI = re.compile(r"[A-Za-z0-9_.~:/?#\[\]@!$&'()*+,;=%-]*")
 
 
 def _t(text) -> str:
@@ -36,6 +37,8 @@ def _uri(url: str) -> str:
     >>> _uri("https://x.org/shows/café/ep 1.mp3?a=b")
     'https://x.org/shows/caf%C3%A9/ep%201.mp3?a=b'
     """
+    if isinstance(url, str) and _PLAIN_URI.fullmatch(url):   # what quote() would return unchanged
+        return url
     return quote(_t(url).strip(), safe=":/?#[]@!$&'()*+,;=%~")
 
 
@@ -51,7 +54,8 @@ def _safe_html(html: str) -> str:
 
 
 def _link(m: MediaLink) -> MediaLink:
-    return MediaLink(**{**m.__dict__, "url": _uri(m.url)})
+    url = _uri(m.url)
+    return m if url == m.url else MediaLink(**{**m.__dict__, "url": url})
 
 
 def _aware(dt: datetime, what: str) -> datetime:
