@@ -80,12 +80,14 @@ def _link(obj: dict, **kw):
 
 
 def _entry(ep: Episode, page_url: str, language: str, notes: dict | None):
+    """The feed item of a published episode; ``language`` is its transcript's (else the show's)."""
     from feeds import EpisodeEntry, Person
 
     objs = ep.objects or {}
     transcripts = [_link(objs[k], type=t, rel=rel, language=language)
                    for k, (t, rel) in _TRANSCRIPT_KINDS.items() if k in objs]
-    persons = [Person(name=p["name"], role=p.get("role") or "guest") for p in (notes or {}).get("guests", [])
+    # the episode's people from its notes (the organiser's sidecar): hosts and guests with their roles
+    persons = [Person(name=p["name"], role=p.get("role") or "guest") for p in (notes or {}).get("people", [])
                if isinstance(p, dict) and p.get("name")]
     return EpisodeEntry(
         guid=ep.guid, title=ep.title, pub_date=ep.published_at, slug=ep.slug,
@@ -96,7 +98,7 @@ def _entry(ep: Episode, page_url: str, language: str, notes: dict | None):
         chapters=_link(objs["chapters"], type="application/json+chapters") if "chapters" in objs else None,
         video=_link(objs["mp4"]) if "mp4" in objs else None,
         poster_url=objs["poster"]["url"] if "poster" in objs else None,
-        persons=persons,
+        persons=persons, language=language,
     )
 
 
@@ -130,7 +132,8 @@ def build_show_outputs(bucket: Bucket, settings: Settings, catalog: Catalog, sho
     for ep in episodes:
         notes = catalog.current_revision(NotesRevision, ep.id)
         transcript = catalog.current_revision(TranscriptRevision, ep.id)
-        entry = _entry(ep, bucket.url(episode_page_key(settings, slug, ep.slug)), conf.language,
+        language = (transcript.data.get("language") if transcript else None) or conf.language
+        entry = _entry(ep, bucket.url(episode_page_key(settings, slug, ep.slug)), language,
                        notes.data if notes else None)
         has_video = has_video or entry.video is not None
         entries.append(entry)

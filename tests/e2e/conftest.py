@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -20,3 +22,11 @@ def prefect_api(tmp_path_factory):
 def results(proc) -> list[dict]:
     """The JSON objects `chorus run --json` printed, one per input."""
     return [json.loads(line) for line in proc.stdout.splitlines() if line.strip()]
+
+
+def make_video(wav: Path, out: Path) -> Path:
+    """A small H.264/AAC video of a recording (the tests are about the pipeline, not x264)."""
+    subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=320x180:rate=10", "-i", str(wav),
+                    "-shortest", "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac",
+                    str(out)], check=True)
+    return out

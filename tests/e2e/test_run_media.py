@@ -16,7 +16,7 @@ import podcastparser
 import pytest
 from mutagen.id3 import ID3
 
-from tests.e2e.conftest import results
+from tests.e2e.conftest import make_video, results
 
 pytestmark = pytest.mark.e2e
 
@@ -39,10 +39,7 @@ def run(tmp_path_factory, synth, s3_env, prefect_api):
     (folder / "speakers.json").write_text(json.dumps({"audio-host.wav": "Host", "audio-guest.wav": "Guest"}))
     # a video recording of the panel (small picture: the test is about the pipeline, not x264)
     wav, _ = synth("panel")
-    video = root / "panel-session.mp4"
-    subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc2=size=320x180:rate=10", "-i", str(wav),
-                    "-shortest", "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac",
-                    str(video)], check=True)
+    video = make_video(wav, root / "panel-session.mp4")
     env = {**os.environ, **s3_env, "CHORUS_PUBLISH__BUCKET": "e2e-media", "CHORUS_DATA_DIR": str(root / "data"),
            "PREFECT_API_URL": prefect_api}
     proc = subprocess.run([sys.executable, "-m", "chorus.cli", "run", "--json", str(folder), str(video)],
