@@ -58,7 +58,7 @@ class ShowSettings(BaseModel):
     loudness_lufs: float | None = Field(None, description="Integrated loudness target; None: -16 LUFS stereo, -19 LUFS mono.")
     channels: Literal[1, 2] = Field(1, description="MP3 channels: 1 (speech, 96 kb/s) or 2 (128 kb/s).")
     bitrate_kbps: int | None = Field(None, description="MP3 bitrate; None: 96 mono, 128 stereo.")
-    whisper_model: str | None = Field(None, description="CTranslate2 model directory or name; None: the bundled tiny.en.")
+    whisper_model: str | None = Field(None, description="None: the bundled tiny.en; \"base\": the multilingual base (extra); or a CTranslate2 model directory.")
     glossary: list[str] = Field(default_factory=list, description="Names and terms to spell right in transcripts.")
 
     @field_validator("artwork", mode="before")
