@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 
 from ._keywords import key_phrases, same_stems
@@ -12,6 +13,7 @@ from ._types import Chapter, NotesError, NotesOptions
 # Tuned on topics-clinic, -community and -science only (bench/notes.py); topics-holdout-* never.
 _WINDOW_FACTOR = 1.5
 _CUTOFF_SD = 0.0
+_YAKE_WORDS = 600     # key phrases of a longer chapter come from this many of its words (speed, not quality)
 
 
 def min_length(duration: float, options: NotesOptions) -> float:
@@ -91,7 +93,7 @@ def _depths(scores: list[float]) -> list[float]:
 def boundaries(sents: list[Sentence], duration: float, options: NotesOptions) -> list[int]:
     """Indices of the sentences that start a new chapter (0 excluded), honouring the minimum length."""
     from ._embed import available
-    from ._segment import segment, vectors
+    from ._segment import chapter_starts
 
     if options.segmenter not in ("auto", "embeddings", "texttiling"):
         raise NotesError(None, f"unknown segmenter {options.segmenter!r} (auto, embeddings or texttiling)")
@@ -99,7 +101,7 @@ def boundaries(sents: list[Sentence], duration: float, options: NotesOptions) ->
         return texttiling(sents, duration, options)
     if len(sents) < 4 or duration <= 0:
         return []
-    return segment(vectors(sents), sents, duration, min_length(duration, options), options.max_chapters)
+    return chapter_starts(sents, duration, min_length(duration, options), options.max_chapters)
 
 
 def texttiling(sents: list[Sentence], duration: float, options: NotesOptions) -> list[int]:
@@ -129,6 +131,21 @@ def texttiling(sents: list[Sentence], duration: float, options: NotesOptions) ->
     return sorted(chosen)
 
 
+def _sample(text: str, limit: int = _YAKE_WORDS) -> str:
+    """At most about ``limit`` words of ``text``: whole sentences spread evenly over it (YAKE's time grows with
+    the text, and a long chapter's key phrases recur throughout it).
+
+    >>> _sample("One two. Three four. Five six. Seven eight.", 4)
+    'One two. Five six.'
+    """
+    parts = re.split(r"(?<=[.!?])\s+", text.strip())
+    words = sum(len(p.split()) for p in parts)
+    if words <= limit:
+        return text
+    keep = max(1, len(parts) * limit // words)
+    return " ".join(parts[i * len(parts) // keep] for i in range(keep))
+
+
 def _ranked_phrases(text: str, part: Counter, cdf: Counter, nchap: int, language: str) -> list[str]:
     """Candidate phrases of one chapter, best first: words frequent in this chapter and rare in the others
     (class TF-IDF), and YAKE's key phrases weighted the same way."""
@@ -141,7 +158,7 @@ def _ranked_phrases(text: str, part: Counter, cdf: Counter, nchap: int, language
         if c >= 2 and st in forms:
             cands[forms[st].most_common(1)[0][0]] = weight[st]
     low = text.lower()
-    for p in key_phrases(text, language, top=15, n=2):
+    for p in key_phrases(_sample(text), language, top=15, n=2):
         sts = tokens(p, language)
         if not sts:
             continue
