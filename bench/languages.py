@@ -180,6 +180,7 @@ def _plot(rows: list[dict], path: Path) -> None:
                    color="tab:blue" if r["model"] == "tiny.en" else "tab:green")
         ax.annotate(label, (r["rtf"], r["wer"]), fontsize=8, xytext=(4, 4), textcoords="offset points")
     ax.set_xscale("log")
+    ax.xaxis.set_minor_formatter(plt.NullFormatter())
     ax.set_xlabel("real-time factor (log; lower is faster)")
     ax.set_ylabel("WER")
     ax.set_title("tiny.en (blue) and multilingual base (green) on 2 shared cores (marker area ~ peak RSS)")
