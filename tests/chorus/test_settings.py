@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_toml_and_env_nesting(tmp_path, monkeypatch):
     cfg = tmp_path / "c.toml"
-    cfg.write_text('[show]\ntitle = "Therapists Connect"\n[shows.trainees]\nlanguage = "de"\n'
+    cfg.write_text('[show]\ntitle = "Therapists Connect"\n[shows.trainees]\nlanguage = "de"\nwhisper_model = "base"\n'
                    '[publish]\nbucket = "from-toml"\nprefix = "p"\n')
     monkeypatch.setenv("CHORUS_PUBLISH__BUCKET", "from-env")
     s = load_settings(cfg)
@@ -57,3 +57,12 @@ def test_every_setting_is_documented_in_the_example(model, table):
 def test_example_config_loads(tmp_path):
     s = load_settings(ROOT / "chorus.example.toml")
     assert s.get_show()[1].glossary == ["#TherapistsConnect", "BACP", "SCoPEd"]
+
+
+def test_a_show_in_another_language_needs_the_multilingual_model(tmp_path):
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('[shows.kapitel]\ntitle = "Kapitel"\nlanguage = "de"\n')
+    with pytest.raises(ValueError, match='language \'de\' needs a multilingual .* whisper_model = "base"'):
+        load_settings(cfg)
+    cfg.write_text('[shows.kapitel]\ntitle = "Kapitel"\nlanguage = "de"\nwhisper_model = "base"\n')
+    assert load_settings(cfg).shows["kapitel"].language == "de"
