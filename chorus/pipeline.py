@@ -197,7 +197,9 @@ def transcribe_options(show: ShowSettings, sidecar: dict[str, Any]):
     # People's names are speaker labels, not hotwords: with tiny.en, long hotword lists make
     # faster-whisper skip speech (measured: WER 0.10 -> 0.39 on the panel clip with two names).
     glossary = list(dict.fromkeys([*show.glossary, *(sidecar.get("glossary") or [])]))
-    return TranscribeOptions(model=show.whisper_model, language=sidecar.get("language") or show.language,
+    # an episode's sidecar may name its own language, or "auto" to let a multilingual model detect it
+    language = sidecar.get("language") or show.language
+    return TranscribeOptions(model=show.whisper_model, language=None if language == "auto" else language,
                              glossary=glossary, speakers=[p for p in people if p])
 
 

@@ -71,3 +71,16 @@ def test_malformed_sidecar_is_a_clear_error(tmp_path):
     (tmp_path / "t.json").write_text("{not json")
     with pytest.raises(ChorusError, match="sidecar is not valid JSON"):
         read_sidecar(tmp_path / "t.mp3")
+
+
+def test_transcription_language_comes_from_the_show_the_sidecar_or_detection(env):
+    from chorus.pipeline import transcribe_options
+
+    settings, _, _ = env
+    _, show = settings.get_show()
+    host_and_guest = {"host": "Ann Lee", "guests": [{"name": "Bo Chen"}]}
+    assert transcribe_options(show, host_and_guest).language == "en"  # the show's
+    assert transcribe_options(show, {"language": "de"}).language == "de"  # the episode's own
+    assert transcribe_options(show, {"language": "auto"}).language is None  # detected by the model
+    assert transcribe_options(show, host_and_guest).speakers == ["Ann Lee", "Bo Chen"]  # labels, not hotwords
+    assert transcribe_options(show, host_and_guest).glossary == show.glossary
