@@ -84,10 +84,12 @@ def test_rules_still_check_items_the_parsers_already_read(good):
 
 
 @pytest.mark.parametrize("video", [False, True])
-def test_parsers_read_the_same_without_the_namespaces_they_skip(video):
-    """validate_feed hands each parser the feed without the namespaces it does not interpret:
-    what podcastparser and feedparser read must be exactly what they read from the whole feed,
-    except feedparser's raw ``podcast_*`` strings (one per kind, the last one wins)."""
+def test_parsers_read_the_same_without_the_elements_they_skip(video):
+    """validate_feed hands each parser the feed without the namespaces it does not interpret, and
+    feedparser also without the leaf elements it has no handler for: what podcastparser and
+    feedparser read must be exactly what they read from the whole feed, except feedparser's raw
+    ``podcast_*`` strings (one per kind, the last one wins) and the raw keys of those leaves, which
+    must be plain copies of the elements' text (what the rules and podcastparser read)."""
     xml = build_feed(make_show(), make_episodes(6), video=video)
     views = _views(etree.fromstring(xml))
     assert len(views["feedparser"]) < 0.7 * len(xml)          # something was really left out
@@ -101,11 +103,23 @@ def test_parsers_read_the_same_without_the_namespaces_they_skip(video):
         return d
 
     full, seen = fp(xml), fp(views["feedparser"])
-    skipped = {k for e in [full.feed, *full.entries] for k in e if k.startswith("podcast_")}
-    assert {"podcast_transcript", "podcast_guid", "podcast_person"} <= skipped
     assert len(seen.entries) == len(full.entries)
-    for a, b in zip([full.feed, *full.entries], [seen.feed, *seen.entries]):
-        assert {k: v for k, v in a.items() if not k.startswith("podcast_")} == dict(b)
+    skipped = {k for a, b in zip([full.feed, *full.entries], [seen.feed, *seen.entries]) for k in a.keys() - b.keys()}
+    assert {"podcast_transcript", "podcast_guid", "podcast_person"} <= skipped
+    assert {"itunes_episode", "itunes_season", "itunes_episodetype", "itunes_duration"} <= skipped
+    root = etree.fromstring(xml)
+    items = root.findall("channel/item")
+    for n, (a, b) in enumerate(zip([full.feed, *full.entries], [seen.feed, *seen.entries])):
+        raw = {k: v for k, v in a.items() if k not in b}
+        assert {k: v for k, v in a.items() if k in b} == dict(b)
+        element = root.find("channel") if n == 0 else items[n - 1]
+        for key, value in raw.items():
+            if key.startswith("podcast_"):
+                continue
+            prefix, _, name = key.rpartition("_")
+            texts = [(el.text or "").strip() for el in element
+                     if isinstance(el.tag, str) and el.tag.rpartition("}")[2].lower() == name]
+            assert value in texts, (key, value, texts)
 
 
 @pytest.mark.parametrize("doc, words", [
