@@ -46,6 +46,8 @@ _FP_NS = getattr(_FP_MIXIN, "namespaces", None)
 
 PARALLEL_MIN = 200
 """Fresh items from which the parsing is split with the helper process (below: one process)."""
+SPLIT = "auto"
+"""``auto``: split only while a core is idle (:func:`_spare_core`); ``always``; ``never``."""
 _HELPER_SHARE = 0.5      # the helper also checks the whole bytes; this process runs the rules
 _HELPER_TIMEOUT = 120.0  # seconds for the helper's answer before its part is parsed here
 _HELPER_STARTS = 5       # helpers started at most per process (one that keeps dying: parse here)
@@ -244,6 +246,23 @@ def _idle_helper() -> _Helper | None:
         return _helper
 
 
+def _split_now() -> bool:
+    return SPLIT == "always" or (SPLIT == "auto" and _spare_core())
+
+
+def _spare_core() -> bool:
+    """True when a core is idle right now: no process but this one is runnable, or fewer than
+    there are cores. On a busy machine a split only adds work (the helper parses the feed's
+    frame again) and competes for the same cores: measured 25-30 % slower than one process.
+    """
+    try:
+        with open("/proc/loadavg", encoding="ascii") as f:
+            running = int(f.read().split()[3].split("/")[0])     # runnable tasks, this one included
+    except (OSError, ValueError, IndexError):
+        return True
+    return running < (os.cpu_count() or 1)
+
+
 def warm(items: int) -> None:
     """Start the helper in the background when a feed of ``items`` items is about to be validated
     (``build_feed`` calls it), so that even a process's first long feed can be split."""
@@ -306,7 +325,7 @@ class ParserRun:
         context = repr(sorted(root.nsmap.items())).encode()
         self.digests = [hashlib.blake2b(context + etree.tostring(i), digest_size=16).digest() for i in items]
         fresh = [n for n, d in enumerate(self.digests) if d not in _passed]
-        self.helper = _idle_helper() if len(fresh) >= PARALLEL_MIN else None
+        self.helper = _idle_helper() if len(fresh) >= PARALLEL_MIN and _split_now() else None
         if self.helper is not None:
             cut = int(len(fresh) * _HELPER_SHARE)
             try:

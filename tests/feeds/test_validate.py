@@ -158,9 +158,11 @@ def _nest_item(xml: str, k: int) -> str:
 
 
 @pytest.mark.parametrize("k, part", [(2, "helper's part"), (-1, "this process's part")])
-def test_a_long_feed_is_split_with_the_helper_and_a_bad_item_is_caught_in_either_part(long_feed, k, part):
+def test_a_long_feed_is_split_with_the_helper_and_a_bad_item_is_caught_in_either_part(long_feed, k, part,
+                                                                                       monkeypatch):
     """Long feeds are parsed in two parts, one by the helper process: a broken item is caught
     whichever part it falls in, and the same feed without it passes through the helper."""
+    monkeypatch.setattr(_parsers, "SPLIT", "always")    # whatever else the machine is running
     helper = _ready_helper()
     n = long_feed.count("<item>")
     before = helper.requests
@@ -175,7 +177,8 @@ def test_a_long_feed_is_split_with_the_helper_and_a_bad_item_is_caught_in_either
     assert helper.requests == before + 2
 
 
-def test_a_helper_that_dies_is_replaced_by_parsing_here(long_feed):
+def test_a_helper_that_dies_is_replaced_by_parsing_here(long_feed, monkeypatch):
+    monkeypatch.setattr(_parsers, "SPLIT", "always")
     helper = _ready_helper()
     helper.proc.kill()
     helper.proc.wait()
@@ -185,3 +188,33 @@ def test_a_helper_that_dies_is_replaced_by_parsing_here(long_feed):
     with pytest.raises(FeedError, match="feedparser read"):
         validate_feed(_nest_item(long_feed, 3).encode())
     assert _parsers._helper is None or _parsers._helper is not helper
+
+
+def test_split_never_leaves_the_helper_alone(long_feed, monkeypatch):
+    helper = _ready_helper()
+    monkeypatch.setattr(_parsers, "SPLIT", "never")
+    before = helper.requests
+    _parsers._passed.clear()
+    validate_feed(long_feed.encode())
+    assert helper.requests == before
+
+
+def test_no_spare_core_while_every_core_is_busy():
+    """``auto`` splits only while a core is idle: with one CPU-bound process per core running,
+    there is none (runnable tasks from /proc/loadavg)."""
+    import os
+    import subprocess
+    import sys
+
+    burners = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(os.cpu_count() or 1)]
+    try:
+        time.sleep(0.3)
+        samples = []
+        for _ in range(10):
+            samples.append(_parsers._spare_core())
+            time.sleep(0.05)
+    finally:
+        for p in burners:
+            p.kill()
+            p.wait()
+    assert samples.count(False) >= 8, samples
