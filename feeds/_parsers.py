@@ -253,7 +253,7 @@ def _split_now() -> bool:
 def _spare_core() -> bool:
     """True when a core is idle right now: no process but this one is runnable, or fewer than
     there are cores. On a busy machine a split only adds work (the helper parses the feed's
-    frame again) and competes for the same cores: measured 25-30 % slower than one process.
+    frame again) and competes for the same cores: measured up to 37 % slower than one process.
     """
     try:
         with open("/proc/loadavg", encoding="ascii") as f:
