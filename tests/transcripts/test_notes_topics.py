@@ -1,11 +1,9 @@
 """Quality bars of issue #5 on generated multi-topic episodes (bench/notes.py scores every script, twice).
 
-Truth timing for the three tuning scripts and for held-out scripts written before the chapter-count change:
-``holdout2-cycling`` meets the bars; the 8-minute ``holdout2-supervision`` (the default 60 s minimum applies,
-five topics that share the vocabulary of therapy) does not: the count rule finds no chapter there, a known
-gap recorded in docs/notes.md and kept as a strict xfail so that fixing it shows. A real whisper transcript
-for one tuning script; and the long-episode path (blocks, then sentence-exact starts) on a concatenation of
-episodes.
+Truth timing for the three tuning scripts and for two held-out scripts (``holdout2-cycling`` and the
+8-minute ``holdout2-supervision``, where the default 60 s minimum applies and five topics share the vocabulary
+of therapy); a real whisper transcript for one tuning script; and the long-episode path (blocks, then
+sentence-exact starts) on a concatenation of episodes. docs/notes.md lists which held-out scripts miss a bar.
 """
 from __future__ import annotations
 
@@ -50,13 +48,8 @@ def _assert_bars(t: Transcript, truth: dict) -> None:
     assert len({c.title for c in notes.chapters}) == len(notes.chapters)
 
 
-_UNDER_SEGMENTED = pytest.mark.xfail(strict=True, reason="known gap (docs/notes.md): an extra chapter must lower "
-                                     "the cost by a share of the one-chapter cost that this 8-minute episode's "
-                                     "same-field topics do not reach, so it gets one chapter")
-
-
 @pytest.mark.parametrize("script", ["topics-clinic", "topics-community", "topics-science", "topics-holdout2-cycling",
-                                    pytest.param("topics-holdout2-supervision", marks=_UNDER_SEGMENTED)])
+                                    "topics-holdout2-supervision"])
 def test_bars_on_generated_episodes(synth, script):
     _, truth = synth(script)
     _assert_bars(truth_transcript(truth), truth)

@@ -4,9 +4,8 @@ Each sentence is a unit sentence embedding (all-MiniLM-L6-v2, the ``embeddings``
 the squared distance of its sentences from their mean (the cohesion of the whole chapter, not of a fixed
 window, so 30-second topics are found as well as 10-minute ones). Dynamic programming finds the cheapest split
 into k chapters for every k, honouring the minimum chapter length in seconds; sentences weigh their duration.
-The number of chapters is the last k whose split still removes a clear share of the cost (a share that shrinks
-as the episode holds more minimum-length chapters); then, for that k, a gap where the speaker changes after a
-pause (any pause when speakers are unknown) costs a little less.
+The number of chapters minimises a BIC-like criterion (:func:`_count`); then, for that k, a gap where the
+speaker changes after a pause (any pause when speakers are unknown) costs a little less.
 
 Long episodes (more than ``_EMBED_WORDS`` words) are split over blocks of sentences, each embedded from its
 opening words, and each chapter start is then placed on a sentence (:func:`chapter_starts`), so the time to
@@ -19,19 +18,17 @@ import numpy as np
 from ._text import Sentence
 
 # Tuned on topics-clinic, -community and -science only (bench/notes.py); topics-holdout-* and -holdout2-* never.
-_GAIN = 0.03          # a further chapter must lower the cost by this share of the one-chapter cost, in an
-                      # episode eight minimum chapters long (scaled by min_len / duration for longer ones)
+_PENALTY = 0.5        # per-chapter penalty of the count rule, in units of log n (the middle of 0.35-0.6, the
+                      # range that gives the same result on the tuning scripts)
 _CUE = 0.6           # cost bonus (in sentence units) for a boundary after a pause with a change of speaker
 _WEIGHT_POWER = 1.0   # sentences weigh (their seconds, 1 to 20) to this power
 _CUE_PAUSE = 0.3      # seconds of silence that count as a pause for that cue
-# Long episodes. The budget bounds the time (embedding dominates it, about linear in words); the gain power was
-# set on a 40-minute concatenation of the generated episodes so that the block split keeps the sentence split's count.
+# Long episodes: the budget bounds the time (embedding dominates it, about linear in words).
 _EMBED_WORDS = 6000   # up to this many words every sentence is embedded (episodes up to ~40 min) ...
 _BLOCK_PART = 3       # ... beyond it, blocks of whole sentences about a third of the minimum chapter long,
                       # each embedded from its first _EMBED_WORDS / blocks words (at least _BLOCK_WORDS)
 _BLOCK_WORDS = 16
 _REFINE_BLOCKS = 1    # a chapter start is then placed among the sentences of this many blocks either side
-_BLOCK_GAIN_POWER = 0.5  # over blocks the gain needed is scaled by (sentences per block) to this power
 
 
 def _costs(x: np.ndarray, w: np.ndarray) -> np.ndarray:
@@ -81,8 +78,24 @@ def _cues(sents: list[Sentence]) -> np.ndarray:
     return cue
 
 
+def _count(total: list[float], n: int) -> int:
+    """The number of chapters: the k that minimises n log(cost_k) + _PENALTY (k - 1) log n, a BIC-like rule.
+
+    A further chapter must lower the cost by about ``_PENALTY log n`` units' worth of the spread still left
+    within chapters, so the bar falls, as a share of the cost, as the episode holds more sentences, and
+    topics from one field (which differ little) are still told apart in a long episode.
+
+    >>> _count([10.0, 6.0, 5.9], 30), _count([10.0, 9.9], 30), _count([0.0, 0.0], 30)
+    (2, 1, 1)
+    """
+    if n < 2 or total[0] <= 0:
+        return 1
+    crit = [n * np.log(max(t, 1e-12)) + _PENALTY * k * np.log(n) for k, t in enumerate(total)]
+    return int(np.argmin(crit)) + 1
+
+
 def segment(x: np.ndarray, sents: list[Sentence], duration: float, min_len: float, max_chapters: int,
-            cue: np.ndarray | None = None, scale: float = 1.0) -> list[int]:
+            cue: np.ndarray | None = None) -> list[int]:
     """Indices of the units (sentences or blocks) that start a chapter (0 excluded): the cheapest split for the
     chosen count. ``cue`` marks the units that start with a turn after a pause (computed from ``sents`` if None)."""
     n = len(sents)
@@ -96,11 +109,7 @@ def segment(x: np.ndarray, sents: list[Sentence], duration: float, min_len: floa
     bonus = np.where(_cues(sents) if cue is None else cue, _CUE, 0.0)
     kmax = max(1, min(max_chapters, int(starts[-1] // max(min_len, 1e-6))))
     total, _ = _dp(cost, np.zeros(n + 1), kmax)
-    base = total[0] if total[0] > 0 else 1.0
-    k = 1
-    need = _GAIN * base * 8.0 * min_len / starts[-1] * scale
-    while k < len(total) and total[k - 1] - total[k] >= need:
-        k += 1
+    k = _count(total, n)
     # The count comes from cohesion alone; the cue only moves boundaries to a turn after a pause.
     _, back = _dp(cost, bonus, k)
     cuts: list[int] = []
@@ -172,7 +181,5 @@ def chapter_starts(sents: list[Sentence], duration: float, min_len: float, max_c
         words = " ".join(s.text for s in sents[a:b]).split()
         blocks.append(Sentence(sents[a].start, sents[b - 1].end, " ".join(words[:per]), sents[a].speaker))
     xb = embed([b.text for b in blocks])
-    # Block vectors are less noisy than sentence vectors, so a further chapter must gain more.
-    scale = (len(sents) / len(blocks)) ** _BLOCK_GAIN_POWER
-    cuts = segment(xb, blocks, duration, min_len, max_chapters, _cues(sents)[firsts + [len(sents)]], scale)
+    cuts = segment(xb, blocks, duration, min_len, max_chapters, _cues(sents)[firsts + [len(sents)]])
     return _refine(cuts, firsts, xb, sents, min_len, max(duration, sents[-1].end))
