@@ -16,8 +16,8 @@ scores, side by side with an equal-length-chapters baseline:
 and reports them per set: ``tuning`` (the scripts the constants were set on), ``held out 1``
 (``topics-holdout-*``: never tuned on, but their results were seen before the chapter-count change),
 ``held out 2`` (``topics-holdout2-*``: written before that change and scored once it was final) and
-``held out 3`` (``topics-holdout3-*``: written after that, for a count rule that was then not adopted, so first
-scored by this bench).
+``held out 3`` (``topics-holdout3-*``: written after held out 2 was scored; docs/notes.md says what was
+decided after seeing which set).
 It times ``make_notes`` on a 2-hour transcript (the episodes' truth transcripts, each three times in a row,
 scored against the joins between episodes) side by side:
 the default (long-episode block path), every sentence embedded, and TextTiling, after loading the
