@@ -17,7 +17,7 @@ import numpy as np
 
 from ._text import Sentence
 
-# Tuned on topics-clinic, -community and -science only (bench/notes.py); topics-holdout-* and -holdout2-* never.
+# Tuned on topics-clinic, -community and -science only (bench/notes.py); no topics-holdout*-* script (docs/notes.md).
 _PENALTY = 0.5        # per-chapter penalty of the count rule, in units of log n (the middle of 0.35-0.6, the
                       # range that gives the same result on the tuning scripts)
 _CUE = 0.6           # cost bonus (in sentence units) for a boundary after a pause with a change of speaker
