@@ -47,6 +47,9 @@ class TranscribeOptions:
     vad_threshold: float = 0.5
     vad_min_silence_ms: int = 300
     vad_pad_ms: int = 200
+    seed: int | None = 0
+    """Seed of the sampling that temperature fallback uses: the same recording and options give the
+    same transcript in any process. None: a fresh seed each time (not reproducible)."""
     min_word_probability: float = 0.0
     """Drop words below this confidence (0 keeps all; the editor highlights low ones instead)."""
     diarize: bool | None = None

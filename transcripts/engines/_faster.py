@@ -56,6 +56,9 @@ class FasterWhisperEngine:
         """Transcribe; only the VAD's speech regions are decoded."""
         if not speech:
             return options.language or "en", []
+        if options.seed is not None:  # temperature fallback samples: make it reproducible
+            import ctranslate2
+            ctranslate2.set_random_seed(options.seed)
         language = options.language if self.multilingual else "en"
         prompt = _prompt(options.glossary)
         common = dict(

@@ -97,6 +97,8 @@ class OpenAIWhisperEngine:
         torch.set_num_threads(self.threads)
         if not speech:
             return options.language or "en", []
+        if options.seed is not None:  # temperature fallback samples: make it reproducible
+            torch.manual_seed(options.seed)
         language = options.language if self.multilingual else "en"
         kw = dict(beam_size=options.beam_size if options.beam_size > 1 else None,
                   best_of=options.beam_size if options.beam_size > 1 else None)
