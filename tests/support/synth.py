@@ -32,6 +32,8 @@ RATE = 22050  # espeak-ng's native rate
 
 
 def run(*cmd):
+    if cmd[0] == "sox":  # repeatable mode: fixed seeds for dither and noise, so a script always renders the same bytes
+        cmd = ("sox", "-R", *cmd[1:])
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
