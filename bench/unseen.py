@@ -43,7 +43,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.support.measure import wer  # noqa: E402
+from tests.support.measure import turn_at, wer  # noqa: E402
 from tests.support.synth import render  # noqa: E402
 from tests.transcripts.test_notes_support import keyword_topics, pk, topic_spans  # noqa: E402
 from transcripts.notes._chapters import min_length  # noqa: E402
@@ -94,10 +94,6 @@ def _to_master(t: float, kept: list[list[float]] | None) -> float:
     return done
 
 
-def _turn_of(t: float, turns: list[dict]) -> dict:
-    return min(turns, key=lambda x: 0 if x["start"] <= t <= x["end"] else min(abs(t - x["start"]), abs(t - x["end"])))
-
-
 def _mapped(truth: dict, kept) -> dict:
     """The truth with every time moved onto the mastered clock."""
     out = dict(truth)
@@ -119,7 +115,7 @@ def score_transcript(t, truth: dict, names: dict[str, str]) -> dict:
     terms = {term: (reference.count(term), text.count(term)) for term in GLOSSARY if term in reference}
     errors = []
     for turn in speech:
-        mine = [w for w in words if _turn_of((w.start + w.end) / 2, speech) is turn]
+        mine = [w for w in words if turn_at((w.start + w.end) / 2, speech) is turn]
         errors.append(abs(mine[0].start - turn["start"]) if mine else float("inf"))
     gaps = [x for x in truth["turns"] if x["kind"] in ("pause", "tone") and x["end"] - x["start"] >= 2.0]
     inside = [w.text for w in words for g in gaps if w.end > g["start"] + 0.3 and w.start < g["end"] - 0.3]
@@ -129,13 +125,13 @@ def score_transcript(t, truth: dict, names: dict[str, str]) -> dict:
     by_voice = {}
     for who in dict.fromkeys(x["speaker"] for x in speech):
         ref = " ".join(x["text"] for x in speech if x["speaker"] == who)
-        hyp = " ".join(w.text for w in words if _turn_of((w.start + w.end) / 2, speech)["speaker"] == who)
+        hyp = " ".join(w.text for w in words if turn_at((w.start + w.end) / 2, speech)["speaker"] == who)
         for spoken, term in SPOKEN.items():
             ref = ref.replace(spoken, term)
         by_voice[who] = wer(ref, hyp)
     row["wer_by_voice"] = by_voice
     if len(names) > 1:
-        right = sum(w.speaker == names[_turn_of((w.start + w.end) / 2, speech)["speaker"]] for w in words)
+        right = sum(w.speaker == names[turn_at((w.start + w.end) / 2, speech)["speaker"]] for w in words)
         row["speaker_accuracy"] = right / max(len(words), 1)
     return row
 

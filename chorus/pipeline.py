@@ -170,6 +170,13 @@ def _paths_in(obj: Any) -> list[Path]:
     return []
 
 
+def master_step(work: Path, source: Path, options, key: str):
+    """``media.master`` of ``source`` into ``work/master``, cached under ``key`` (see :func:`cached_step`)."""
+    from media import master
+
+    return cached_step(work, "master", key, lambda: master(source, work / "master", options))
+
+
 def step_key(*parts: Any) -> str:
     """A cache key from the input hash and the options that shape a step's result.
 

@@ -67,11 +67,8 @@ def regenerate_notes(bucket: Bucket, settings: Settings, catalog: Catalog, episo
                           "but nothing was republished")
     work = settings.path("work") / str(episode_id)
     m_opts = pipeline.master_options(show)
-    m_key = pipeline.step_key(source_sha256, m_opts)
-    from media import master
-
     # the mastered audio cached when the episode was published (mastered again only if it was cleaned up)
-    mastered = pipeline.cached_step(work, "master", m_key, lambda: master(source, work / "master", m_opts))
+    mastered = pipeline.master_step(work, source, m_opts, pipeline.step_key(source_sha256, m_opts))
     files = pipeline.render_files(work, ep, mastered, transcript, notes, show)
     stored = pipeline.publish_objects(bucket, settings, show_slug, ep.slug, files)
     catalog.set_status(episode_id, "published", detail=f"notes regenerated (revision {number})",

@@ -52,9 +52,7 @@ def probe_task(source: Path):
 
 @task(name="master", cache_policy=NO_CACHE)
 def master_task(source: Path, work: Path, options, key: str):
-    from media import master
-
-    return pipeline.cached_step(work, "master", key, lambda: master(source, work / "master", options))
+    return pipeline.master_step(work, source, options, key)
 
 
 @task(name="transcribe", cache_policy=NO_CACHE)

@@ -43,3 +43,8 @@ def wer(reference: str, hypothesis: str) -> float:
     norm = jiwer.Compose([jiwer.ToLowerCase(), jiwer.RemovePunctuation(), jiwer.RemoveMultipleSpaces(),
                           jiwer.Strip(), jiwer.ReduceToListOfListOfWords()])
     return float(jiwer.wer(reference, hypothesis, reference_transform=norm, hypothesis_transform=norm))
+
+
+def turn_at(t: float, turns: list[dict]) -> dict:
+    """The ground-truth turn that time ``t`` falls in, else the nearest one (synth truth turns)."""
+    return min(turns, key=lambda x: 0 if x["start"] <= t <= x["end"] else min(abs(t - x["start"]), abs(t - x["end"])))

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import statistics
 
+from tests.support.measure import turn_at
 from transcripts import TranscribeOptions, assign_speakers, transcribe, write_formats
 from transcripts.formats import CaptionRules, make_cues
 
@@ -11,10 +12,6 @@ GLOSSARY = ["#TherapistsConnect", "BACP", "SCoPEd"]
 
 def _speech_turns(truth):
     return [x for x in truth["turns"] if x["kind"] == "speech"]
-
-
-def _turn_of(t: float, turns):
-    return min(turns, key=lambda x: 0 if x["start"] <= t <= x["end"] else min(abs(t - x["start"]), abs(t - x["end"])))
 
 
 def test_no_words_inside_silence_or_tone(trap):
@@ -31,7 +28,7 @@ def test_turn_starts_are_snapped_to_speech(panel_default, trap):
     for t, truth in (panel_default, trap):
         words, turns = t.words(), _speech_turns(truth)
         for turn in turns:
-            mine = [w for w in words if _turn_of((w.start + w.end) / 2, turns) is turn]
+            mine = [w for w in words if turn_at((w.start + w.end) / 2, turns) is turn]
             assert mine, turn["text"]
             errors.append(abs(mine[0].start - turn["start"]))
     assert statistics.median(errors) <= 0.3 and max(errors) <= 1.0, errors
@@ -41,7 +38,7 @@ def test_diarised_labels_on_single_track(panel_default):
     t, truth = panel_default
     turns = _speech_turns(truth)
     words = t.words()
-    right = sum(w.speaker == _turn_of((w.start + w.end) / 2, turns)["speaker"] for w in words)
+    right = sum(w.speaker == turn_at((w.start + w.end) / 2, turns)["speaker"] for w in words)
     assert right / len(words) >= 0.90
     assert t.speakers() == ["Host", "Guest"]
 
@@ -51,7 +48,7 @@ def test_multitrack_timeline_gives_exact_labels(panel_default):
     timeline = [(x["start"], x["end"], {"Host": "Alex", "Guest": "Sam"}[x["speaker"]]) for x in _speech_turns(truth)]
     relabelled = assign_speakers(t, timeline)
     words = relabelled.words()
-    right = sum(w.speaker == {"Host": "Alex", "Guest": "Sam"}[_turn_of((w.start + w.end) / 2, _speech_turns(truth))
+    right = sum(w.speaker == {"Host": "Alex", "Guest": "Sam"}[turn_at((w.start + w.end) / 2, _speech_turns(truth))
                                                               ["speaker"]] for w in words)
     assert right == len(words)
     assert [s.speaker for s in relabelled.segments][:2] == ["Alex", "Sam"]
