@@ -2,25 +2,49 @@
 
 Precedence, highest first: environment variables (``CHORUS_PUBLISH__BUCKET``; ``__`` nests), the
 TOML file (``--config FILE``, else ``./chorus.toml`` when present), then the defaults here.
-``chorus.example.toml`` documents every field; ``tests/test_docs.py`` fails when one is missing.
+Every model forbids unknown keys: a misspelt setting is a :class:`SettingsError` that names the file
+(or the environment variable), the dotted key and a suggestion. ``chorus.example.toml`` and
+``docs/configuration.md`` document every field; ``tests/chorus/test_settings.py`` fails when one is missing.
 """
 from __future__ import annotations
 
+import difflib
+import os
 import re
+import tomllib
+import types
+import typing
+import unicodedata
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
 
-__all__ = ["Settings", "ShowSettings", "PublishSettings", "EmbeddedSettings", "load_settings", "slugify"]
+from chorus.errors import ChorusError
+
+__all__ = [
+    "Settings", "ShowSettings", "FundingSettings", "PublishSettings", "InboxSettings", "ProcessingSettings",
+    "EmbeddedSettings", "SettingsError", "load_settings", "slugify", "validate_slug", "validate_language",
+    "validate_http_url", "describe_validation_error",
+]
 
 DEFAULT_SHOW = "community-podcast"
+_SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+_BCP47 = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")
+_KEY_SEGMENT = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9._-]*$")
+_HTTP_URL = re.compile(r"^https?://[^\s\"'<>`\\]+$", re.IGNORECASE)
+_STRICT = ConfigDict(extra="forbid")
+
+
+class SettingsError(ChorusError, ValueError):
+    """Bad configuration: ``str(e)`` is one line, ``<file or CHORUS_VAR>: <dotted.key>: <what is wrong>``."""
 
 
 def slugify(text: str) -> str:
@@ -31,16 +55,74 @@ def slugify(text: str) -> str:
     >>> slugify("###")
     'episode'
     """
-    import unicodedata
-
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
     return slug[:80].strip("-") or "episode"
 
 
+def validate_slug(text: Any, what: str = "slug") -> str:
+    """``text`` when it is a slug (lowercase ASCII letters, digits, single dashes; at most 80), else a one-line error.
+
+    Call it wherever a show or episode name enters: settings, ``--show``, sidecars, inbox sub-folders.
+
+    >>> validate_slug("trainees", "show")
+    'trainees'
+    >>> validate_slug("../../etc", "show")
+    Traceback (most recent call last):
+    ...
+    chorus.settings.SettingsError: show '../../etc' must be a slug: lowercase ASCII letters, digits and single dashes, such as 'etc'
+    """
+    if isinstance(text, str) and len(text) <= 80 and _SLUG.match(text):
+        return text
+    raise SettingsError(f"{what} {text!r} must be a slug: lowercase ASCII letters, digits and single dashes, "
+                        f"such as {slugify(str(text))!r}".lstrip())
+
+
+def validate_language(text: Any, what: str = "language") -> str:
+    """``text`` when it looks like a BCP 47 tag (``en``, ``pt-BR``, ``zh-Hant-TW``), else a one-line error.
+
+    >>> validate_language("pt-BR")
+    'pt-BR'
+    >>> validate_language("English")
+    Traceback (most recent call last):
+    ...
+    chorus.settings.SettingsError: language 'English' is not a BCP 47 tag such as en, de or pt-BR
+    """
+    if isinstance(text, str) and _BCP47.match(text):
+        return text
+    raise SettingsError(f"{what} {text!r} is not a BCP 47 tag such as en, de or pt-BR".lstrip())
+
+
+def validate_http_url(text: Any, what: str = "url") -> str:
+    """``text`` when it is a plain ``http(s)://`` address with no quotes, spaces or angle brackets.
+
+    >>> validate_http_url("javascript:alert(1)")
+    Traceback (most recent call last):
+    ...
+    chorus.settings.SettingsError: url 'javascript:alert(1)' must be a plain http:// or https:// address
+    """
+    if isinstance(text, str) and _HTTP_URL.match(text.strip()):
+        return text.strip()
+    raise SettingsError(f"{what} {text!r} must be a plain http:// or https:// address".lstrip())
+
+
+class FundingSettings(BaseModel):
+    """One ``podcast:funding`` link: where listeners can support the show."""
+
+    model_config = _STRICT
+    url: str = Field(description="Donation or membership page (http or https).")
+    text: str = Field("Support the show", max_length=128, description="Link text podcast apps show (at most 128 characters).")
+
+    @field_validator("url")
+    @classmethod
+    def _plain_url(cls, v: str) -> str:
+        return validate_http_url(v, "")
+
+
 class ShowSettings(BaseModel):
     """One podcast show: what listeners see in their app, and how its episodes are produced."""
 
+    model_config = _STRICT
     title: str = Field("Community Podcast", description="Show title as podcast apps display it.")
     author: str = Field("Chorus Community", description="Author (itunes:author).")
     description: str = Field(
@@ -55,16 +137,28 @@ class ShowSettings(BaseModel):
     owner_name: str = Field("Chorus Community", description="Owner name (itunes:owner).")
     owner_email: str = Field("podcast@example.org", description="Owner e-mail (itunes:owner); Apple uses it to verify the show.")
     website: str | None = Field(None, description="Show website; None uses the show page in the bucket.")
+    funding: list[FundingSettings] = Field(
+        default_factory=list, description="podcast:funding links ([[show.funding]] tables with url and text).")
     loudness_lufs: float | None = Field(None, description="Integrated loudness target; None: -16 LUFS stereo, -19 LUFS mono.")
     channels: Literal[1, 2] = Field(1, description="MP3 channels: 1 (speech, 96 kb/s) or 2 (128 kb/s).")
     bitrate_kbps: int | None = Field(None, description="MP3 bitrate; None: 96 mono, 128 stereo.")
+    intro: Path | None = Field(None, description="Jingle before every episode (audio file), loudness-matched and crossfaded.")
+    outro: Path | None = Field(None, description="Jingle after every episode (audio file), loudness-matched and crossfaded.")
+    denoise: bool = Field(False, description="FFT noise reduction (ffmpeg afftdn) for hiss and hum; off keeps clean voices untouched.")
+    shorten_pauses_over: float | None = Field(
+        None, gt=0, description="Pauses inside an episode longer than this many seconds are cut to it; None keeps every pause.")
     whisper_model: str | None = Field(None, description="None: the bundled tiny.en; \"base\": the multilingual base (extra); or a CTranslate2 model directory.")
     glossary: list[str] = Field(default_factory=list, description="Names and terms to spell right in transcripts.")
 
-    @field_validator("artwork", mode="before")
+    @field_validator("artwork", "intro", "outro", mode="before")
     @classmethod
     def _blank_is_none(cls, v: Any) -> Any:
         return None if v in ("", None) else v
+
+    @field_validator("language")
+    @classmethod
+    def _bcp47(cls, v: str) -> str:
+        return validate_language(v, "")
 
     @model_validator(mode="after")
     def _language_needs_a_model_that_speaks_it(self) -> "ShowSettings":
@@ -79,6 +173,7 @@ class ShowSettings(BaseModel):
 class PublishSettings(BaseModel):
     """Where episodes are published."""
 
+    model_config = _STRICT
     bucket: str = Field("podcasts", description="S3 bucket name.")
     prefix: str = Field("", description="Key prefix inside the bucket (e.g. 'public'); empty for none.")
     public_base_url: str | None = Field(
@@ -91,10 +186,58 @@ class PublishSettings(BaseModel):
     )
     region: str | None = Field(None, description="S3 region; None uses boto3's chain (AWS_REGION), else us-east-1.")
 
+    @field_validator("prefix")
+    @classmethod
+    def _safe_key_segments(cls, prefix: str) -> str:
+        """Segments of ASCII letters, digits, ``._-``; no ``..``, no leading ``/``, no backslash."""
+        prefix = prefix.strip().rstrip("/")
+        if prefix and (prefix.startswith("/") or any(
+                seg in (".", "..") or not _KEY_SEGMENT.match(seg) for seg in prefix.split("/"))):
+            raise ValueError(f"prefix {prefix!r} must be key segments of ASCII letters, digits, '.', '_' and '-' "
+                             "separated by '/' (no leading '/', no '..', no backslash)")
+        return prefix
+
+
+class InboxSettings(BaseModel):
+    """The drop folder that `chorus up` watches. ``inbox = "path"`` is short for ``[inbox] path = "path"``."""
+
+    model_config = _STRICT
+    path: Path = Field(Path("inbox"), description="Folder `chorus up` watches; a sub-folder named after a show slug targets that show.")
+    poll_seconds: float = Field(5.0, gt=0, description="How often the inbox is scanned as well (watch events can be missed).")
+    stable_seconds: float = Field(
+        15.0, ge=0, description="A file or folder is claimed once its sizes and mtimes kept still this long; "
+                                "a sidecar may arrive up to this long after its recording.")
+    max_wait_seconds: float = Field(
+        600.0, gt=0, description="An item that does not decode whole, or that a process still holds open for writing, "
+                                 "is waited for up to this age, then quarantined as truncated.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _path_shorthand(cls, v: Any) -> Any:
+        return {"path": v} if isinstance(v, (str, Path)) else v
+
+    @model_validator(mode="after")
+    def _wait_at_least_the_window(self) -> "InboxSettings":
+        if self.max_wait_seconds < self.stable_seconds:
+            raise ValueError(f"max_wait_seconds ({self.max_wait_seconds:g}) must be at least stable_seconds "
+                             f"({self.stable_seconds:g})")
+        return self
+
+
+class ProcessingSettings(BaseModel):
+    """How much runs at once, and how long a store outage is waited out."""
+
+    model_config = _STRICT
+    max_parallel_episodes: int = Field(2, ge=1, description="Episodes processed at the same time.")
+    transcriptions_at_once: int = Field(1, ge=1, description="Transcriptions running at the same time (each uses every core).")
+    store_retry_minutes: float = Field(
+        10.0, gt=0, description="How long an S3 outage is retried before the episode is parked (never quarantined).")
+
 
 class EmbeddedSettings(BaseModel):
     """The embedded services that `chorus up` starts when no external ones are configured."""
 
+    model_config = _STRICT
     s3_host: str = Field("127.0.0.1", description="Address the embedded SeaweedFS listens on (loopback by default).")
     s3_port: int = Field(8333, description="Port of the embedded SeaweedFS S3 endpoint.")
     prefect_port: int = Field(4200, description="Port of the local Prefect server started by `chorus up`.")
@@ -104,22 +247,20 @@ class Settings(BaseSettings):
     """All of Chorus's configuration."""
 
     model_config = SettingsConfigDict(
-        env_prefix="CHORUS_", env_nested_delimiter="__", extra="ignore", validate_default=True
+        env_prefix="CHORUS_", env_nested_delimiter="__", extra="forbid", validate_default=True
     )
 
     data_dir: Path = Field(Path("chorus-data"), description="Catalog, Prefect home, embedded S3 data, work, archive, failed.")
-    inbox: Path = Field(Path("inbox"), description="Folder `chorus up` watches; a sub-folder named after a show slug targets that show.")
-    poll_seconds: float = Field(5.0, description="How often `chorus up` looks for new files in the inbox.")
     catalog_url: str | None = Field(None, description="SQLAlchemy URL of the catalog; None: SQLite at <data_dir>/catalog.db.")
     default_show: str = Field(DEFAULT_SHOW, description="Slug of the show that inputs go to when none is named.")
+    inbox: Annotated[InboxSettings, NoDecode] = Field(default_factory=InboxSettings, description="[inbox] table.")
+    processing: ProcessingSettings = Field(default_factory=ProcessingSettings, description="[processing] table.")
     show: ShowSettings | None = Field(None, description="[show] table: the default show, for a single-show setup.")
     shows: dict[str, ShowSettings] = Field(
         default_factory=dict, description="More shows by slug: [shows.<slug>] tables (a trainee series, a chapter)."
     )
     publish: PublishSettings = Field(default_factory=PublishSettings, description="[publish] table.")
     embedded: EmbeddedSettings = Field(default_factory=EmbeddedSettings, description="[embedded] table.")
-
-    _toml_file: Path | None = None
 
     @classmethod
     def settings_customise_sources(
@@ -133,12 +274,16 @@ class Settings(BaseSettings):
         toml = TomlConfigSettingsSource(settings_cls, toml_file=_CONFIG_FILE.get("path"))
         return (init_settings, env_settings, toml)
 
+    @field_validator("default_show")
+    @classmethod
+    def _default_is_a_slug(cls, v: str) -> str:
+        return validate_slug(v, "")
+
     @field_validator("shows")
     @classmethod
     def _slugs_are_ascii(cls, shows: dict[str, ShowSettings]) -> dict[str, ShowSettings]:
         for slug in shows:
-            if slug != slugify(slug):
-                raise ValueError(f"show slug {slug!r} must be lowercase ASCII letters, digits and dashes")
+            validate_slug(slug, "show slug")
         return shows
 
     @model_validator(mode="after")
@@ -151,10 +296,11 @@ class Settings(BaseSettings):
 
     def get_show(self, slug: str | None = None) -> tuple[str, ShowSettings]:
         """The slug and settings of a show (the default show when ``slug`` is None)."""
-        slug = slug or self.default_show
+        slug = validate_slug(slug, "show") if slug else self.default_show
         if slug not in self.shows:
             known = ", ".join(sorted(self.shows))
-            raise ValueError(f"unknown show {slug!r} (configured shows: {known}); add a [shows.{slug}] table to chorus.toml")
+            raise SettingsError(f"unknown show {slug!r} (configured shows: {known}); "
+                                f"add a [shows.{slug}] table to chorus.toml")
         return slug, self.shows[slug]
 
     # Derived paths: one place decides the data-directory layout.
@@ -177,16 +323,146 @@ _CONFIG_FILE: dict[str, Path | None] = {"path": None}
 def load_settings(config: Path | None = None, data_dir: Path | None = None) -> Settings:
     """Load settings from ``config`` (else ./chorus.toml if it exists), env vars and defaults.
 
-    A missing ``config`` file named explicitly is an error; a malformed one names the problem.
+    A missing ``config`` file named explicitly is an error. Anything wrong (malformed TOML, an
+    unknown or misspelt key, a wrong type, a path that is not a slug, a jingle or artwork file that
+    does not exist) is a :class:`SettingsError` of one line naming the file or variable and the key.
+    Relative artwork and jingle paths are read from the config file's folder.
     """
     if config is not None and not Path(config).is_file():
         raise FileNotFoundError(f"config file {config} does not exist")
     default = Path("chorus.toml")
-    _CONFIG_FILE["path"] = Path(config) if config else (default if default.is_file() else None)
+    path = Path(config) if config else (default if default.is_file() else None)
+    _check_env_names()
+    _CONFIG_FILE["path"] = path
     try:
         settings = Settings()
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+        raise SettingsError(f"not valid TOML: {e}", path=path) from None
+    except ValidationError as e:
+        loc, text = describe_validation_error(e, Settings)
+        raise SettingsError(text, path=_origin(loc, path)) from None
     finally:
         _CONFIG_FILE["path"] = None
+    _resolve_files(settings, (path.parent if path else Path.cwd()), path)
     if data_dir is not None:
         settings.data_dir = Path(data_dir)
     return settings
+
+
+def _resolve_files(settings: Settings, base: Path, config: Path | None) -> None:
+    """Make relative artwork and jingle paths absolute (from ``base``) and check that they exist."""
+    for slug, show in settings.shows.items():
+        table = "show" if show is settings.show else f"shows.{slug}"
+        for name in ("artwork", "intro", "outro"):
+            value = getattr(show, name)
+            if value is None:
+                continue
+            full = (base / value.expanduser()).resolve()
+            if not full.is_file():
+                raise SettingsError(f"{table}.{name}: no such file {str(value)!r} (looked for {full})",
+                                    path=_origin((table.split(".")[0], name), config))
+            setattr(show, name, full)
+
+
+def _check_env_names() -> None:
+    """A ``CHORUS_`` variable that looks like a misspelt or moved setting is an error, not ignored."""
+    for key in os.environ:
+        if not key.upper().startswith("CHORUS_"):
+            continue
+        parts = tuple(key[len("CHORUS_"):].lower().split("__"))
+        if parts[0] in Settings.model_fields:
+            continue  # unknown keys below a known table: extra="forbid" reports them
+        near = _near(Settings, parts)
+        if near:
+            raise SettingsError(f"unknown setting {'.'.join(parts)!r} (did you mean "
+                                f"{'CHORUS_' + '__'.join(near).upper()}?)", path=key)
+
+
+def _origin(loc: tuple, config: Path | None) -> str:
+    """Where a bad value came from: the most specific ``CHORUS_`` variable that holds it, else the file."""
+    names = {k.upper() for k in os.environ}
+    parts = [str(p).upper() for p in loc]
+    for n in range(len(parts), 0, -1):
+        name = "CHORUS_" + "__".join(parts[:n])
+        if name in names:
+            return name
+    below = sorted(k for k in names if parts and k.startswith("CHORUS_" + "__".join(parts) + "__"))
+    if config is not None:
+        return ", ".join([str(config), *below])
+    return ", ".join(below) or "settings"
+
+
+def describe_validation_error(exc: ValidationError, model: type[BaseModel], noun: str = "setting") -> tuple[tuple, str]:
+    """The first problem of ``exc`` as ``(location, one line)``, e.g. ``"publish.buckt"`` with a suggestion.
+
+    >>> try:
+    ...     PublishSettings.model_validate({"buckt": "x"})
+    ... except ValidationError as e:
+    ...     describe_validation_error(e, PublishSettings)[1]
+    "unknown setting 'buckt' (did you mean 'bucket'?)"
+    """
+    errors = exc.errors(include_url=False)
+    first = errors[0]
+    loc = tuple(first["loc"])
+    key = ".".join(str(p) for p in loc)
+    if first["type"] == "extra_forbidden":
+        near = _near(model, loc)
+        text = f"unknown {noun} {key!r}" + (f" (did you mean {'.'.join(map(str, near))!r}?)" if near else "")
+    else:
+        msg = re.sub(r"^(Value error|Assertion failed), ", "", first["msg"])
+        msg = msg[:1].lower() + msg[1:]
+        got = first.get("input")
+        if first["type"] not in ("value_error", "missing") and isinstance(got, (str, int, float)) and len(repr(got)) < 60:
+            msg += f" (got {got!r})"
+        text = f"{key}: {msg}" if key else msg
+    if len(errors) > 1:
+        text += f" (and {len(errors) - 1} more)"
+    return loc, text
+
+
+def _submodel(annotation: Any) -> tuple[type[BaseModel] | None, bool]:
+    """The model inside an annotation, and whether it sits in a container (list/dict: one loc step more)."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation, False
+    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    if origin is Annotated:
+        return _submodel(args[0])
+    if origin in (typing.Union, types.UnionType):
+        for arg in args:
+            found = _submodel(arg)
+            if found[0] is not None:
+                return found
+    if origin in (list, dict, tuple) and args:
+        return _submodel(args[-1])[0], True
+    return None, False
+
+
+def _keys(model: type[BaseModel]) -> dict[str, type[BaseModel] | None]:
+    """Keys a model accepts (field names and aliases) and the model each leads to (nested, not in a container)."""
+    out: dict[str, type[BaseModel] | None] = {}
+    for name, field in model.model_fields.items():
+        sub, container = _submodel(field.annotation)
+        aliases = getattr(field.validation_alias, "choices", None) or [field.validation_alias or name]
+        for alias in {name, *(a for a in aliases if isinstance(a, str))}:
+            out[alias] = None if container else sub
+    return out
+
+
+def _near(model: type[BaseModel], loc: tuple) -> tuple | None:
+    """The accepted key closest to the unknown ``loc[-1]``: first in its own table, then in any other table."""
+    parent: type[BaseModel] | None = model
+    steps = list(loc[:-1])
+    while steps and parent is not None:
+        field = parent.model_fields.get(str(steps.pop(0)))
+        sub, container = _submodel(field.annotation) if field else (None, False)
+        if container and steps:
+            steps.pop(0)
+        parent = sub
+    name = str(loc[-1])
+    if parent is not None:
+        close = difflib.get_close_matches(name, list(_keys(parent)), n=1, cutoff=0.6)
+        if close:
+            return (*loc[:-1], close[0])
+    moved = {k: (table, k) for table, sub in _keys(model).items() if sub for k in _keys(sub)}
+    close = difflib.get_close_matches(name, list(moved), n=1, cutoff=0.8)
+    return moved[close[0]] if close else None
