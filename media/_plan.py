@@ -85,24 +85,12 @@ def select_expr(spans) -> str:
     return f"aselect='{terms}'"
 
 
-def to_output_time(t: float, spans, offset: float = 0.0) -> float | None:
-    """Map a source time to mastered-audio time (None when it falls in a removed part).
-
-    >>> to_output_time(12.0, [(2.0, 11.0), (19.0, 31.0)]) is None
-    True
-    >>> to_output_time(20.0, [(2.0, 11.0), (19.0, 31.0)])
-    10.0
-    """
-    acc = 0.0
-    for a, b in spans:
-        if a <= t <= b:
-            return round(offset + acc + (t - a), 3)
-        acc += b - a
-    return None
-
-
 def clip_interval(a: float, b: float, spans, offset: float = 0.0) -> list[tuple[float, float]]:
-    """Map a source interval to the mastered timeline, split where parts were removed."""
+    """Map a source interval to the mastered timeline, split where parts were removed.
+
+    >>> clip_interval(10.0, 20.0, [(2.0, 11.0), (19.0, 31.0)])
+    [(8.0, 9.0), (9.0, 10.0)]
+    """
     out, acc = [], 0.0
     for s, e in spans:
         lo, hi = max(a, s), min(b, e)

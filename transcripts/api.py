@@ -10,10 +10,10 @@ from typing import Sequence
 import numpy as np
 
 from . import _audio, _clean
-from ._models import whisper_language
 from ._audio import AudioFile
 from .errors import TranscriptError
 from .model import Segment, Transcript, TranscribeOptions, Word
+from .weights import whisper_language
 
 __all__ = ["transcribe", "load_audio"]
 log = logging.getLogger(__name__)

@@ -16,7 +16,7 @@ import pytest
 import jiwer
 
 from transcripts import TranscribeOptions, TranscriptError, transcribe, write_formats
-from transcripts._models import _BASE_PACKAGES, model_path
+from transcripts.weights import MULTILINGUAL_PACKAGES, model_path
 
 FRENCH_WER_MAX = 0.70  # measured 0.55-0.64 over 6 runs (temperature fallback samples); German 0.19
 
@@ -58,7 +58,7 @@ def french(synth):
 def test_base_is_assembled_once_from_its_two_packages(tmp_path):
     import importlib
     first = model_path("base", tmp_path)
-    data = [os.path.join(os.path.dirname(importlib.import_module(pkg).__file__), "data") for pkg in _BASE_PACKAGES]
+    data = [os.path.join(os.path.dirname(importlib.import_module(pkg).__file__), "data") for pkg in MULTILINGUAL_PACKAGES]
     expected = sum(os.path.getsize(os.path.join(d, f)) for d in data for f in os.listdir(d) if ".part" in f)
     model_bin = os.path.join(first, "model.bin")
     assert os.path.getsize(model_bin) == expected > 100_000_000
@@ -80,11 +80,11 @@ def test_a_damaged_model_directory_is_reported_not_replaced(tmp_path):
         model_path("base", tmp_path)
     assert "delete it" in err.value.reason and "\n" not in str(err.value)
     assert (broken / "model.bin").read_bytes() == b"half a model"
-    assert importlib.import_module(_BASE_PACKAGES[0])  # the packages are untouched too
+    assert importlib.import_module(MULTILINGUAL_PACKAGES[0])  # the packages are untouched too
 
 
 def test_missing_extra_names_the_pip_command(monkeypatch, panel):
-    monkeypatch.setitem(sys.modules, _BASE_PACKAGES[1], None)  # as if the package were not installed
+    monkeypatch.setitem(sys.modules, MULTILINGUAL_PACKAGES[1], None)  # as if the package were not installed
     with pytest.raises(TranscriptError) as err:
         transcribe(panel[0], base(language="fr"))
     assert "pip install 'chorus-podcast[multilingual]'" in str(err.value) and "\n" not in str(err.value)

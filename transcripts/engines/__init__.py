@@ -13,7 +13,7 @@ import numpy as np
 
 from ..model import Segment, TranscribeOptions
 
-__all__ = ["Engine", "get_engine", "ENGINES", "resolve_model", "SAMPLE_RATE"]
+__all__ = ["Engine", "get_engine", "ENGINES", "SAMPLE_RATE"]
 
 SAMPLE_RATE = 16000
 ENGINES = ("faster-whisper", "openai-whisper")
@@ -36,13 +36,6 @@ class Engine(Protocol):
 
         Returns the language code and the segments with timed words (times in seconds of ``audio``).
         """
-
-
-def resolve_model(model: str | None, cache_dir=None) -> str:
-    """Where the CTranslate2 model lives: the bundled tiny.en for ``None``, the assembled multilingual
-    base for ``"base"``, else ``model`` unchanged (see :func:`transcripts.model_path`)."""
-    from .._models import model_path
-    return model_path(model, cache_dir)
 
 
 def get_engine(options: TranscribeOptions) -> Engine:

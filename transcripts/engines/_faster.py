@@ -6,7 +6,7 @@ import os
 
 import numpy as np
 
-from .._models import model_label, model_path as resolve_model
+from ..weights import model_label, model_path
 from ..errors import TranscriptError
 from ..model import Segment, TranscribeOptions, Word
 
@@ -39,7 +39,7 @@ class FasterWhisperEngine:
     @classmethod
     def load(cls, model: str | None, compute_type: str = "int8", threads: int = 0) -> "FasterWhisperEngine":
         """Load (once per process) the model ``model`` names; ``None`` is the bundled tiny.en."""
-        return cls(_load(resolve_model(model), compute_type, _threads(threads)), model_label(model))
+        return cls(_load(model_path(model), compute_type, _threads(threads)), model_label(model))
 
     @property
     def multilingual(self) -> bool:

