@@ -104,7 +104,8 @@ def _entry(ep: Episode, page_url: str, language: str, notes: dict | None):
 
 def build_show_outputs(bucket: Bucket, settings: Settings, catalog: Catalog, show: str) -> ShowOutputs:
     """The feed (validated), show page and episode pages for ``show``, with what they reference."""
-    from feeds import Category, Person, ShowInfo, build_feed, podcast_guid, render_episode_page, render_show_page, validate_feed
+    from feeds import (Category, Funding, Person, ShowInfo, build_feed, podcast_guid, render_episode_page,
+                       render_show_page, validate_feed)
 
     slug, conf = settings.get_show(show)
     prefix = settings.show_prefix(slug)
@@ -128,6 +129,7 @@ def build_show_outputs(bucket: Bucket, settings: Settings, catalog: Catalog, sho
         categories=[Category(conf.category, conf.subcategory)], explicit=conf.explicit,
         owner_name=conf.owner_name, owner_email=conf.owner_email, podcast_guid=guid,
         persons=[Person(name=conf.author, role="host")],
+        funding=[Funding(url=f.url, text=f.text) for f in conf.funding],
     )
     for ep in episodes:
         notes = catalog.current_revision(NotesRevision, ep.id)

@@ -218,3 +218,20 @@ def test_validate_slug_and_get_show_refuse_paths():
         validate_slug("../x", "show")
     with pytest.raises(ValueError, match=r"must be a slug"):
         Settings().get_show("../x")
+
+
+def test_funding_links_reach_the_feed(bucket, tmp_path):
+    """[[show.funding]] becomes podcast:funding in the show's feed (text escaped once, read back with lxml)."""
+    from lxml import etree
+
+    from chorus.catalog import Catalog
+    from chorus.showfeed import build_show_outputs
+
+    cfg = tmp_path / "chorus.toml"
+    cfg.write_text(f'[publish]\nbucket = "{bucket.name}"\n[[show.funding]]\nurl = "https://example.org/give"\n'
+                   'text = "Buy us a <tea>"\n')
+    settings = load_settings(cfg, tmp_path / "data")
+    settings.data_dir.mkdir()
+    out = build_show_outputs(bucket, settings, Catalog(settings.catalog), settings.default_show)
+    found = etree.fromstring(out.feed).findall("channel/{https://podcastindex.org/namespace/1.0}funding")
+    assert [(f.get("url"), f.text) for f in found] == [("https://example.org/give", "Buy us a <tea>")]
