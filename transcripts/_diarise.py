@@ -29,7 +29,7 @@ def _encoder():
             from resemblyzer import VoiceEncoder
     except ImportError:
         raise TranscriptError(None, "speaker diarisation needs resemblyzer: pip install 'chorus-podcast[speakers]', "
-                                    "or give a multitrack timeline, or set diarize = false") from None
+                                    "or give a multitrack timeline, or set diarise = false") from None
     return VoiceEncoder("cpu", verbose=False)
 
 

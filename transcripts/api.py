@@ -40,7 +40,7 @@ def transcribe(audio_path: str | Path, options: TranscribeOptions | None = None,
 
     ``timeline`` (from a multitrack recording) is a list of ``(start, end, speaker)``; when it is
     given the labels come from it exactly. Without it, speakers are diarised from the audio when
-    ``options.diarize`` asks for it (by default when ``options.speakers`` names two or more people).
+    ``options.diarise`` asks for it (by default when ``options.speakers`` names two or more people).
     A recording with no speech gives a transcript with no segments, not an error.
 
     ``options.language`` (a Whisper code or a BCP 47 tag such as ``pt-BR``) is used as given; with
@@ -169,6 +169,6 @@ def _shift(seg: Segment, off: float) -> Segment:
 
 
 def _wants_diarisation(options: TranscribeOptions) -> bool:
-    if options.diarize is not None:
-        return options.diarize
+    if options.diarise is not None:
+        return options.diarise
     return len(options.speakers) >= 2 or (options.num_speakers or 0) >= 2

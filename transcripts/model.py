@@ -52,14 +52,22 @@ class TranscribeOptions:
     same transcript in any process. None: a fresh seed each time (not reproducible)."""
     min_word_probability: float = 0.0
     """Drop words below this confidence (0 keeps all; the editor highlights low ones instead)."""
-    diarize: bool | None = None
+    diarise: bool | None = None
     """Label speakers from the audio when no timeline is given; None = when ``speakers`` lists two or more."""
     num_speakers: int | None = None
     """Known number of speakers (sidecar); None = ``len(speakers)`` or estimated."""
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "TranscribeOptions":
+        """Build from a dict (a stored transcript's ``options``), ignoring unknown keys. Transcripts stored
+        before the option was spelt ``diarise`` carry ``diarize``, which is read as ``diarise``.
+
+        >>> TranscribeOptions.from_dict({"diarize": True, "bogus": 1}).diarise
+        True
+        """
         known = {f.name for f in fields(cls)}
+        if "diarize" in d and "diarise" not in d:
+            d = {**d, "diarise": d["diarize"]}
         return cls(**{k: v for k, v in d.items() if k in known})
 
 

@@ -50,5 +50,5 @@ def diarise_words(audio, words: list[Word], options: TranscribeOptions) -> list[
     ``options.speakers`` in order of first appearance. ``audio`` is 16 kHz mono float32 samples, or
     an object whose ``read(start, end)`` returns them for a span in seconds (bounded memory)."""
     from ._diarise import diarise
-    timeline = diarise(audio, words, options, required=options.diarize is True)
+    timeline = diarise(audio, words, options, required=options.diarise is True)
     return label_words_from_timeline(words, timeline) if timeline else list(words)
