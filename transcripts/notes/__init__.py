@@ -6,8 +6,8 @@ sidecar (see docs/notes.md) wins over anything generated.
 """
 from ._make import make_notes
 from ._render import chapters_json
-from ._sidecar import load_sidecar
+from ._sidecar import load_sidecar, parse_time
 from ._types import Chapter, Link, NotesError, NotesOptions, Person, ShowNotes
 
 __all__ = ["make_notes", "NotesOptions", "ShowNotes", "Chapter", "Person", "Link", "chapters_json",
-           "load_sidecar", "NotesError"]
+           "load_sidecar", "parse_time", "NotesError"]
