@@ -6,16 +6,23 @@ PIP    := $(VENV)/bin/pip install --quiet
 # installed first so that nothing pulls a multi-GB CUDA build.
 TORCH  ?= torch==2.13.0
 
-.PHONY: run test system-deps bench clean
+.PHONY: run test system-deps test-deps bench clean
 
 run: system-deps $(VENV)/.installed
 	$(VENV)/bin/chorus up
 
-test: system-deps $(VENV)/.installed-test
+test: test-deps $(VENV)/.installed-test
 	$(VENV)/bin/pytest
 
+# What `chorus` itself needs on the machine.
 system-deps:
 	@scripts/ensure-system-deps.sh $(SYSTEM_DEPS)
+
+# What the tests use on top: espeak-ng + sox (generated speech), chromium (pages driven by
+# Playwright, never a downloaded browser), gpo from gpodder (a real podcast client).
+TEST_DEPS := espeak-ng=espeak-ng sox=sox chromium=chromium gpo=gpodder
+test-deps:
+	@scripts/ensure-system-deps.sh $(TEST_DEPS) $(SYSTEM_DEPS)
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)

@@ -80,6 +80,7 @@ class Stages:
 
     def __init__(self) -> None:
         self.rows: list[dict] = []
+        self.results: dict[str, object] = {}
 
     def __call__(self, name: str, fn, *args, **kwargs):
         w0, c0 = time.perf_counter(), _cpu()
@@ -87,19 +88,19 @@ class Stages:
         self.rows.append({"stage": name, "seconds": time.perf_counter() - w0, "cpu": _cpu() - c0,
                           "rss_mb": _rss_mb()})
         print(f"  {name:<10} {self.rows[-1]['seconds']:7.2f} s", flush=True)
+        self.results[name] = out
         return out
 
 
 def in_process(src: Path, work: Path) -> dict:
-    """Every stage of flows/publish.py, called as plain functions (no Prefect)."""
-    from chorus import pipeline
-    from chorus.catalog import Catalog, Episode
+    """The one sequence (``chorus.sequence``, the steps the Prefect flow runs as tasks) with a runner
+    that times each step (no Prefect)."""
+    from chorus import sequence
+    from chorus.catalog import Catalog
     from chorus.services import SeaweedFS, free_port
     from chorus.settings import PublishSettings, Settings
+    from chorus.steps import Context
     from chorus.storage import Bucket
-    from media import master, probe
-    from transcripts import transcribe
-    from transcripts.notes import NotesOptions, make_notes
 
     t0 = time.perf_counter()
     store = SeaweedFS(work / "s3", s3_port=free_port()).start()
@@ -111,30 +112,14 @@ def in_process(src: Path, work: Path) -> dict:
         key, secret = store.credentials()
         bucket = Bucket("bench", store.endpoint_url, None, "us-east-1", key, secret)
         bucket.ensure()
-        catalog = Catalog(settings.catalog)
         st = Stages()
-        claim = st("claim", pipeline.claim, settings, catalog, src, None)
-        show_slug, show_conf = settings.get_show(claim.show)
-        ep_work = settings.path("work") / str(claim.episode_id)
-        st("probe", probe, src)
-        mastered = st("master", master, src, ep_work / "master", pipeline.master_options(show_conf))
-        transcript = st("transcribe", transcribe, mastered.speech_wav,
-                        pipeline.transcribe_options(show_conf, claim.sidecar))
-        notes = st("notes", make_notes, transcript, NotesOptions(), claim.sidecar)
-        with catalog.session() as s:
-            episode = s.get_one(Episode, claim.episode_id)
-            s.expunge(episode)
-        files = st("render", pipeline.render_files, ep_work, episode, mastered, transcript, notes, show_conf)
-        stored = st("publish", pipeline.publish_objects, bucket, settings, show_slug, episode.slug, files)
-
-        def feed():
-            pipeline.finish(catalog, claim.episode_id, mastered, stored, transcript, notes)
-            return pipeline.rebuild_show(bucket, settings, catalog, show_slug)
-
-        st("feed", feed)
-        return {"rows": st.rows, "s3_start": s3_start, "transcript": transcript, "mastered": mastered,
-                "bytes": sum(o.length for o in stored.values()), "objects": len(stored),
-                "chapters": len(notes.chapters)}
+        out = sequence.publish_recording(Context(settings, Catalog(settings.catalog), bucket), src, run=st)
+        if out.status != "published":
+            raise SystemExit(f"bench recording was not published: {out.error}")
+        stored = st.results["publish-objects"]
+        return {"rows": st.rows, "s3_start": s3_start, "transcript": st.results["transcribe"],
+                "mastered": st.results["master"], "bytes": sum(o.length for o in stored.values()),
+                "objects": len(stored), "chapters": len(st.results["notes"].chapters)}
     finally:
         store.stop()
 

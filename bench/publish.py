@@ -28,10 +28,11 @@ sys.path.insert(0, str(ROOT))
 from bench._plot import pyplot  # noqa: E402
 
 from chorus.catalog import Catalog, NotesRevision  # noqa: E402
-from chorus.pipeline import claim, finish, publish_objects, render_files  # noqa: E402
+from chorus import sequence, steps  # noqa: E402
 from chorus.publishing import publish_show  # noqa: E402
 from chorus.services import SeaweedFS, free_port  # noqa: E402
 from chorus.settings import PublishSettings, Settings  # noqa: E402
+from chorus.steps import Context  # noqa: E402
 from chorus.storage import Bucket  # noqa: E402
 from tests.chorus.test_publish import SCRIPT, _transcript_and_notes  # noqa: E402
 from tests.support.synth import render  # noqa: E402
@@ -67,25 +68,24 @@ def main() -> None:
         _, conf = settings.get_show(None)
 
         def first_publish():
-            media = 0
+            """Every episode through the one sequence, except the feed: written once at the end."""
+            ctx, media = Context(settings, catalog, bucket), 0
+
+            def no_feed_yet(name, fn, *a):
+                return None if name in ("feed", "finish") else fn(*a)
+
             for i in range(args.episodes):
                 src = tmp / "in" / f"episode-{i:03d}.mp3"
                 src.parent.mkdir(exist_ok=True)
                 src.write_bytes(base.read_bytes() + i.to_bytes(4, "big"))  # distinct source hash per episode
-                c = claim(settings, catalog, src)
-                from chorus.catalog import Episode
-
-                with catalog.session() as s:
-                    ep = s.get_one(Episode, c.episode_id)
-                    s.expunge(ep)
-                transcript, notes = _transcript_and_notes(truth, ep.title)
+                c = steps.claim(ctx, src)
+                transcript, notes = _transcript_and_notes(truth, steps.episode_title(src, c.sidecar))
                 mastered = SimpleNamespace(mp3=base, duration=truth["duration"], video=None, poster=None,
-                                             kept=[(0.0, truth["duration"])])
-                files = render_files(settings.path("work") / str(ep.id), ep, mastered, transcript, notes, conf)
+                                           kept=[(0.0, truth["duration"])])
+                steps.draft(ctx, c, mastered, transcript, notes)
                 before = bucket.bytes_sent
-                stored = publish_objects(bucket, settings, c.show, ep.slug, files)
+                sequence.release_episode(ctx, c.episode_id, no_feed_yet, mastered=mastered)
                 media += bucket.bytes_sent - before
-                finish(catalog, c.episode_id, mastered, stored, transcript, notes)
             return {"media": media, "pub": publish_show(bucket, settings, catalog, c.show)}
 
         rows = {"first publish (100 episodes)": _scenario(bucket, calls, first_publish)}

@@ -21,7 +21,10 @@ __all__ = [
     "Catalog", "Show", "Episode", "EpisodeEvent", "TranscriptRevision", "NotesRevision", "STATUSES", "utcnow",
 ]
 
-STATUSES = ("claimed", "mastering", "transcribing", "drafted", "in_review", "approved", "rendering", "published", "failed", "unpublished")
+STATUSES = ("claimed", "mastering", "transcribing", "drafted", "in_review", "approved", "rendering", "releasing",
+            "scheduled", "published", "waiting", "failed", "unpublished")
+"""``releasing``: objects uploaded, feed not yet written; ``scheduled``: released, listed from its
+``published_at``; ``waiting``: the store was unreachable, the recording stays claimed and is tried again."""
 
 
 def utcnow() -> datetime:
@@ -138,6 +141,16 @@ for _cls in (TranscriptRevision, NotesRevision):
     event.listen(_cls, "before_delete", _append_only)
 
 
+class _FeedItemDigest(_Base):
+    """A feed item that passed ``feeds.validate_feed``, by show and item guid: the next build of the
+    show's feeds checks only new or changed items (a cache: losing rows only costs time)."""
+
+    __tablename__ = "feed_item_digests"
+    show_slug: Mapped[str] = mapped_column(String(80), primary_key=True)
+    guid: Mapped[str] = mapped_column(String(100), primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+
+
 class Catalog:
     """Session factory plus the handful of queries the pipeline needs."""
 
@@ -207,14 +220,42 @@ class Catalog:
             q = select(cls).where(cls.episode_id == episode_id).order_by(cls.number.desc())
             return s.scalar(q.where(cls.author != MACHINE)) or s.scalar(q)
 
-    def published(self, s: Session, show_slug: str) -> list[Episode]:
-        """The show's published episodes, newest first (feed order)."""
-        q = (select(Episode).join(Show).where(Show.slug == show_slug, Episode.status == "published")
+    def published(self, s: Session, show_slug: str, now: datetime | None = None) -> list[Episode]:
+        """The episodes a show's feed lists, newest first: every episode whose objects are uploaded
+        and whose release time has come, unless it was unpublished. That includes one being released
+        (its feed not written yet) and one being republished, so no rebuild ever drops it."""
+        now = now or utcnow()
+        q = (select(Episode).join(Show)
+             .where(Show.slug == show_slug, Episode.status != "unpublished", Episode.published_at.is_not(None),
+                    Episode.published_at <= now)
              .order_by(Episode.published_at.desc(), Episode.id.desc()))
-        return list(s.scalars(q))
+        return [ep for ep in s.scalars(q) if ep.objects and "mp3" in ep.objects]
+
+    def due(self, s: Session, now: datetime | None = None) -> list[Episode]:
+        """Scheduled episodes whose release time has come (their show's feed must be rebuilt)."""
+        now = now or utcnow()
+        return list(s.scalars(select(Episode).where(Episode.status == "scheduled", Episode.published_at <= now)))
 
     def next_number(self, s: Session, show_id: int) -> int:
         return (s.scalar(select(func.max(Episode.number)).where(Episode.show_id == show_id)) or 0) + 1
+
+    def feed_item_digests(self, show_slug: str) -> dict[str, str]:
+        """Digests of the show's feed items that passed validation, by guid (``feeds.FeedCheck.digests``)."""
+        with self.session() as s:
+            q = select(_FeedItemDigest.guid, _FeedItemDigest.sha256).where(_FeedItemDigest.show_slug == show_slug)
+            return {guid: sha for guid, sha in s.execute(q)}
+
+    def save_feed_item_digests(self, show_slug: str, digests: dict[str, str]) -> None:
+        """Make ``digests`` the show's validated feed items: writes only the rows that changed."""
+        old = self.feed_item_digests(show_slug)
+        with self.session() as s:
+            for guid in old.keys() - digests.keys():
+                s.delete(s.get_one(_FeedItemDigest, (show_slug, guid)))
+            for guid, sha in digests.items():
+                if guid not in old:
+                    s.add(_FeedItemDigest(show_slug=show_slug, guid=guid, sha256=sha))
+                elif old[guid] != sha:
+                    s.get_one(_FeedItemDigest, (show_slug, guid)).sha256 = sha
 
 
 def _sqlite_pragmas(dbapi_conn, _record):

@@ -1,6 +1,9 @@
-"""The ``chorus`` command: ``chorus up`` (the service) and ``chorus run`` (process files once).
+"""The ``chorus`` command, thin (in the style of datasette's ``cli.py``): parse, call, report.
 
-This is the only place (with the editor's HTTP layer) that turns exceptions into exit codes.
+The work lives in ``chorus.service`` (``up``), ``chorus.sequence`` and the flows (``run``, ``retry``,
+``rebuild``), ``chorus.publishing`` and ``chorus.regenerate``. This module (with the editor's HTTP
+layer) is the only place that turns exceptions into exit codes. Every message is printed as plain
+text: nothing a user typed is read as markup.
 """
 from __future__ import annotations
 
@@ -8,7 +11,6 @@ import json
 import os
 import signal
 import sys
-import time
 from pathlib import Path
 from typing import Any, Optional
 
@@ -16,28 +18,29 @@ import typer
 from rich.console import Console
 
 from chorus.errors import ChorusError
-from chorus.settings import Settings, load_settings
+from chorus.settings import Settings, load_settings, validate_slug
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
+app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
                   help="Chorus: drop recordings in a folder; get a published, transcribed podcast.")
-err = Console(stderr=True)
+err = Console(stderr=True, markup=False, highlight=False, emoji=False)
 
 ConfigOpt = typer.Option(None, "--config", "-c", help="chorus.toml to use (default: ./chorus.toml if present).")
 DataOpt = typer.Option(None, "--data-dir", "-d", help="Data directory (default: ./chorus-data).")
-EXAMPLE = Path(__file__).resolve().parent.parent / "examples"
 
-_MEDIA_SUFFIXES = {".wav", ".mp3", ".m4a", ".aac", ".flac", ".ogg", ".opus", ".webm", ".mp4", ".mov", ".mkv",
-                   ".aiff", ".aif", ".wma", ".amr", ".3gp"}
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    err.print(f"chorus: {' '.join(str(message).split())}", style="red")
+    return typer.Exit(code)
 
 
 def _settings(config: Optional[Path], data_dir: Optional[Path]) -> Settings:
+    """Load the settings and point Prefect at this data directory: the server a running ``chorus up``
+    serves for it when there is one, else Prefect's ephemeral mode with its home inside the data dir."""
     try:
         settings = load_settings(config, data_dir)
-    except (FileNotFoundError, ValueError) as e:
-        err.print(f"[red]chorus: configuration error:[/] {' '.join(str(e).split())}")
-        raise typer.Exit(2) from e
+    except (FileNotFoundError, ValueError, ChorusError) as e:
+        raise _fail(f"configuration error: {e}", 2) from e
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    # Prefect's home lives in the data directory, never in the user's ~/.prefect.
     os.environ["PREFECT_HOME"] = str(settings.path("prefect"))
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     # Run logs (with tracebacks of unexpected errors) go to the Prefect server and its UI; the
@@ -45,19 +48,22 @@ def _settings(config: Optional[Path], data_dir: Optional[Path]) -> Settings:
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO")
     os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
+    if not os.environ.get("PREFECT_API_URL"):
+        from chorus.services import running_prefect
+
+        api = running_prefect(settings.path("prefect"))
+        if api:
+            os.environ["PREFECT_API_URL"] = api
     return settings
 
 
-def _run_one(path: Path, settings: Settings, config: Optional[Path], show: Optional[str]) -> dict[str, Any]:
-    from flows.publish import publish_episode
-
-    state = publish_episode(source=str(path), show=show, config=str(config) if config else None,
-                            data_dir=str(settings.data_dir), return_state=True)
-    result = state.result(raise_on_failure=False)
-    if isinstance(result, dict):
-        return result
-    return {"source": str(path), "status": "failed", "episode_id": None, "feed_url": None, "audio_url": None,
-            "episode_url": None, "error": " ".join(str(result or state.message).split())}
+def _show(settings: Settings, show: Optional[str]) -> Optional[str]:
+    if show is None:
+        return None
+    try:
+        return settings.get_show(validate_slug(show, "--show"))[0]
+    except ValueError as e:
+        raise _fail(str(e), 2) from e
 
 
 def _report(result: dict[str, Any], as_json: bool) -> None:
@@ -65,12 +71,50 @@ def _report(result: dict[str, Any], as_json: bool) -> None:
         print(json.dumps(result), flush=True)
         return
     name = Path(result["source"]).name
-    if result["status"] == "published":
-        err.print(f"[green]published[/] {name}: {result['episode_url'] or result['audio_url']}")
-    elif result["status"] == "duplicate":
-        err.print(f"[yellow]duplicate[/] {name}: already published as episode {result['episode_id']}")
+    status = result["status"]
+    if status == "published":
+        err.print(f"published {name}: {result['episode_url'] or result['audio_url']}", style="green")
+        err.print(f"feed: {result['feed_url']}")
+    elif status == "scheduled":
+        err.print(f"scheduled {name}: public from {result['publish_at']} at {result['episode_url']}", style="green")
+    elif status == "duplicate":
+        err.print(f"duplicate {name}: already published as episode {result['episode_id']}", style="yellow")
+    elif status == "waiting":
+        err.print(f"waiting {name}: {result['error']} (kept at {result['kept_at']}; "
+                  f"`chorus up` or `chorus retry {result['episode_id'] or result['kept_at']}` runs it again)",
+                  style="yellow")
     else:
-        err.print(f"[red]failed[/] {name}: {result['error']}")
+        err.print(f"failed {name}: {result['error']}", style="red")
+
+
+def _publish(path: Path, settings: Settings, config: Optional[Path], show: Optional[str], progress: bool) -> dict:
+    """One input through the ``publish-episode`` flow, in this process."""
+    from flows.publish import STEP_LISTENERS, publish_episode
+
+    status = err.status(f"{path.name}: starting") if progress else None
+    listener = (lambda step: status.update(f"{path.name}: {step}")) if status else None
+    if listener:
+        STEP_LISTENERS.append(listener)
+        status.start()
+    try:
+        state = publish_episode(source=str(path), show=show, config=str(config) if config else None,
+                                data_dir=str(settings.data_dir), return_state=True)
+    finally:
+        if listener:
+            STEP_LISTENERS.remove(listener)
+            status.stop()
+    result = state.result(raise_on_failure=False)
+    if isinstance(result, dict):
+        return result
+    return {"source": str(path), "status": "failed", "episode_id": None, "feed_url": None, "audio_url": None,
+            "episode_url": None, "error": " ".join(str(result or state.message).split()), "kept_at": None,
+            "publish_at": None}
+
+
+def _with_store(settings: Settings):
+    from chorus.runtime import open_bucket
+
+    return open_bucket(settings)  # starts the embedded S3 store for this command when none is running
 
 
 @app.command()
@@ -79,44 +123,90 @@ def run(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object per input on stdout."),
     data_dir: Optional[Path] = DataOpt,
     config: Optional[Path] = ConfigOpt,
-    show: Optional[str] = typer.Option(None, "--show", help="Show slug (default: the default show)."),
+    show: Optional[str] = typer.Option(None, "--show", help="Show slug (default: the sidecar's, else the default show)."),
 ) -> None:
-    """Process recordings once through the publish-episode flow; exit 1 if any failed."""
-    settings = _settings(config, data_dir)
-    try:
-        settings.get_show(show)
-    except ValueError as e:
-        err.print(f"[red]chorus:[/] {e}")
-        raise typer.Exit(2) from e
-    from chorus.runtime import open_bucket
+    """Process recordings once through the publish-episode flow; exit 1 if any failed.
 
+    Files named here are copied into the data directory, never moved: running the same command
+    again reports them as duplicates.
+    """
+    settings = _settings(config, data_dir)
+    show = _show(settings, show)
+    progress = not as_json and err.is_terminal
     failed = False
     try:
-        with open_bucket(settings):  # starts the embedded S3 store for this run when none is running
+        with _with_store(settings):
             for path in paths:
-                result = _run_one(path, settings, config, show)
-                failed |= result["status"] == "failed"
+                result = _publish(path, settings, config, show, progress)
+                failed |= result["status"] in ("failed", "waiting")
                 _report(result, as_json)
-                if result["status"] == "published" and not as_json:
-                    err.print(f"feed: {result['feed_url']}")
     except ChorusError as e:
-        err.print(f"[red]chorus:[/] {e}")
-        raise typer.Exit(1) from e
+        raise _fail(str(e)) from e
     raise typer.Exit(1 if failed else 0)
 
 
-def _on_published_episode(config: Optional[Path], data_dir: Optional[Path], action):
-    """Run ``action(bucket, settings, catalog)`` against the show's store; a ChorusError is one line, exit 1."""
-    settings = _settings(config, data_dir)
-    from chorus.catalog import Catalog
-    from chorus.runtime import open_bucket
+@app.command()
+def retry(
+    target: str = typer.Argument(..., help="Episode id, or the path of a recording in failed/ (or anywhere)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the outcome as JSON on stdout."),
+    data_dir: Optional[Path] = DataOpt,
+    config: Optional[Path] = ConfigOpt,
+) -> None:
+    """Run a failed or waiting input again, reusing every step that finished (mastering, transcription)."""
+    from chorus.retrying import take_back
 
+    settings = _settings(config, data_dir)
     try:
-        with open_bucket(settings) as bucket:
-            return action(bucket, settings, Catalog(settings.catalog))
+        path, show = take_back(settings, target)
+        with _with_store(settings):
+            result = _publish(path, settings, config, show, not as_json and err.is_terminal)
+    except (ChorusError, ValueError) as e:
+        raise _fail(str(e)) from e
+    _report(result, as_json)
+    raise typer.Exit(0 if result["status"] in ("published", "scheduled", "duplicate") else 1)
+
+
+@app.command()
+def rebuild(
+    show: str = typer.Argument(..., help="Show slug."),
+    data_dir: Optional[Path] = DataOpt,
+    config: Optional[Path] = ConfigOpt,
+) -> None:
+    """Write a show's pages and feed again from the catalog (and release scheduled episodes whose time came)."""
+    from flows.publish import rebuild_show
+
+    settings = _settings(config, data_dir)
+    show = _show(settings, show)
+    try:
+        with _with_store(settings):
+            state = rebuild_show(show=show, config=str(config) if config else None, data_dir=str(settings.data_dir),
+                                 return_state=True)
     except ChorusError as e:
-        err.print(f"[red]chorus:[/] {e}")
-        raise typer.Exit(1) from e
+        raise _fail(str(e)) from e
+    result = state.result(raise_on_failure=False)
+    if not isinstance(result, dict) or result.get("status") != "published":
+        raise _fail(result.get("error") if isinstance(result, dict) else str(state.message))
+    released = f"; released episodes {result['kept_at']}" if result.get("kept_at") else ""
+    err.print(f"rebuilt {show}: {result.get('feed_url') or 'feed and pages written'}{released}")
+
+
+@app.command()
+def status(
+    as_json: bool = typer.Option(False, "--json", help="One JSON object per episode on stdout."),
+    show: Optional[str] = typer.Option(None, "--show", help="Only this show (slug)."),
+    data_dir: Optional[Path] = DataOpt,
+    config: Optional[Path] = ConfigOpt,
+) -> None:
+    """Episodes, newest first: state and current step, duration, when, error or link."""
+    from chorus.reporting import episode_rows, status_table
+
+    settings = _settings(config, data_dir)
+    rows = episode_rows(settings, _show(settings, show))
+    if as_json:
+        for row in rows:
+            print(json.dumps(row), flush=True)
+        return
+    Console(markup=False, highlight=False).print(status_table(rows))
 
 
 @app.command(name="list")
@@ -125,25 +215,29 @@ def list_episodes(
     data_dir: Optional[Path] = DataOpt,
     config: Optional[Path] = ConfigOpt,
 ) -> None:
-    """Episodes in the catalog, newest first: id, show, status, published date, title."""
-    from sqlalchemy import select
-
-    from chorus.catalog import Catalog, Episode, Show
+    """Episodes in the catalog, newest first, tab-separated: id, show, status, published date, title."""
+    from chorus.reporting import episode_rows
 
     settings = _settings(config, data_dir)
-    catalog = Catalog(settings.catalog)
-    with catalog.session() as s:
-        q = select(Episode).join(Show).order_by(Episode.id.desc())
-        if show:
-            q = q.where(Show.slug == show)
-        for ep in s.scalars(q):
-            when = ep.published_at.date().isoformat() if ep.published_at else "-"
-            print(f"{ep.id}\t{ep.show.slug}\t{ep.status}\t{when}\t{ep.title}")
+    for row in episode_rows(settings, _show(settings, show)):
+        print(f"{row['id']}\t{row['show']}\t{row['status']}\t{(row['published_at'] or '-')[:10]}\t{row['title']}")
+
+
+def _on_store(config: Optional[Path], data_dir: Optional[Path], action):
+    """Run ``action(bucket, settings, catalog)`` against the show's store; a ChorusError is one line, exit 1."""
+    from chorus.catalog import Catalog
+
+    settings = _settings(config, data_dir)
+    try:
+        with _with_store(settings) as bucket:
+            return action(bucket, settings, Catalog(settings.catalog))
+    except ChorusError as e:
+        raise _fail(str(e)) from e
 
 
 @app.command()
 def unpublish(
-    episode_id: int = typer.Argument(..., help="Episode id (as `chorus run --json` printed it)."),
+    episode_id: int = typer.Argument(..., help="Episode id (as `chorus status` shows it)."),
     delete_objects: bool = typer.Option(False, "--delete-objects", help="Also delete its audio, transcripts and page."),
     data_dir: Optional[Path] = DataOpt,
     config: Optional[Path] = ConfigOpt,
@@ -151,49 +245,25 @@ def unpublish(
     """Remove an episode from its show's feed and pages (the original stays in archive/)."""
     from chorus.publishing import unpublish as unpublish_episode
 
-    result = _on_published_episode(config, data_dir, lambda b, st, c: unpublish_episode(b, st, c, episode_id,
-                                                                                         delete_objects))
+    result = _on_store(config, data_dir, lambda b, st, c: unpublish_episode(b, st, c, episode_id, delete_objects))
     err.print(f"episode {episode_id} removed from the {result.show} feed; deleted {len(result.deleted)} object(s)")
 
 
 @app.command()
 def regenerate(
-    episode_id: int = typer.Argument(..., help="Episode id (as `chorus run --json` printed it)."),
+    episode_id: int = typer.Argument(..., help="Episode id (as `chorus status` shows it)."),
     data_dir: Optional[Path] = DataOpt,
     config: Optional[Path] = ConfigOpt,
 ) -> None:
     """Draft new show notes and chapters from the current transcript; publish them unless a volunteer edited the notes."""
     from chorus.regenerate import regenerate_notes
 
-    r = _on_published_episode(config, data_dir, lambda b, st, c: regenerate_notes(b, st, c, episode_id))
+    r = _on_store(config, data_dir, lambda b, st, c: regenerate_notes(b, st, c, episode_id))
     if r.published:
         err.print(f"episode {episode_id}: new notes (revision {r.revision}, {r.chapters} chapters) published")
     else:
         err.print(f"episode {episode_id}: the volunteer edit (revision {r.kept[0]} by {r.kept[1]}) stays live; "
                   f"the new draft is saved as revision {r.revision}")
-
-
-def _inbox_items(inbox: Path, settings: Settings) -> list[tuple[Path, str | None]]:
-    """Stable media files (and multitrack folders) waiting in the inbox, with their show."""
-    items = []
-    for entry in sorted(inbox.iterdir()):
-        if entry.name.startswith("."):
-            continue
-        if entry.is_dir() and entry.name in settings.shows:
-            items += [(p, entry.name) for p, _ in _inbox_items(entry, settings)]
-        elif entry.is_dir() and any(p.suffix.lower() in _MEDIA_SUFFIXES for p in entry.iterdir()):
-            items.append((entry, None))  # a folder of per-speaker tracks: one multitrack recording
-        elif entry.is_file() and entry.suffix.lower() in _MEDIA_SUFFIXES:
-            items.append((entry, None))
-    return items
-
-
-def _stable(path: Path, seen: dict[Path, tuple]) -> bool:
-    """True once a file (or every file of a track folder) kept its size and mtime between two polls."""
-    files = sorted(p for p in path.iterdir() if p.is_file()) if path.is_dir() else [path]
-    now = tuple((p.name, p.stat().st_size, p.stat().st_mtime) for p in files)
-    before, seen[path] = seen.get(path), now
-    return before == now
 
 
 @app.command()
@@ -203,93 +273,28 @@ def up(
     inbox: Optional[Path] = typer.Option(None, "--inbox", help="Folder to watch (default: ./inbox)."),
     example: bool = typer.Option(True, help="Publish the bundled sample episode on first start."),
 ) -> None:
-    """Start the embedded S3 store and Prefect server, watch the inbox, publish what lands there."""
-    settings = _settings(config, data_dir)
-    inbox = (inbox or settings.inbox).resolve()
-    inbox.mkdir(parents=True, exist_ok=True)
-    from chorus.catalog import Catalog
-    from chorus.runtime import open_bucket, uses_embedded_s3
-    from chorus.services import PrefectServer, free_port
-    from chorus.showfeed import feed_url
+    """Start the embedded S3 store and Prefect server, serve the deployments, publish what lands in the inbox."""
+    from chorus.service import Service
 
-    stopping = {"now": False}
+    settings = _settings(config, data_dir)
+    service = Service(settings, config, (inbox or settings.inbox.path).resolve(), example, say=lambda m: err.print(m))
 
     def _stop(signum, frame):  # noqa: ARG001
-        """First Ctrl+C (or SIGTERM): finish the episode in hand, then stop. Second: stop at once."""
-        if stopping["now"]:
+        """First Ctrl+C (or SIGTERM): stop watching; runs in progress resume on the next start. Second: at once."""
+        if service.stopping.is_set():
             raise KeyboardInterrupt
-        stopping["now"] = True
-        err.print("stopping after the current episode… (Ctrl+C again to stop at once)")
+        service.stop()
+        err.print("stopping… (Ctrl+C again to stop at once)")
 
     signal.signal(signal.SIGINT, _stop)
     signal.signal(signal.SIGTERM, _stop)
-    server = None
     try:
-        with open_bucket(settings) as bucket:
-            if uses_embedded_s3(settings):
-                err.print(f"S3 store (SeaweedFS) at {bucket.endpoint_url}, data in {settings.path('s3')}")
-            if not os.environ.get("PREFECT_API_URL"):
-                port = settings.embedded.prefect_port
-                try:
-                    server = PrefectServer(settings.path("prefect"), port).start()
-                except ChorusError:
-                    server = PrefectServer(settings.path("prefect"), free_port()).start()
-                os.environ["PREFECT_API_URL"] = server.api_url
-                err.print(f"Prefect UI at {server.api_url.removesuffix('/api')}")
-            for slug in settings.shows:
-                err.print(f"[bold]feed for {slug}:[/] {feed_url(bucket, settings, slug)}")
-            print(feed_url(bucket, settings, settings.default_show), flush=True)
-            catalog = Catalog(settings.catalog)
-            with catalog.session() as s:
-                from sqlalchemy import func, select
-
-                from chorus.catalog import Episode
-
-                empty = not s.scalar(select(func.count()).select_from(Episode))
-            if example and empty:
-                sample = _stage_example(inbox)
-                err.print(f"first start: publishing the sample recording {sample.name}")
-            err.print(f"watching {inbox} (Ctrl+C to stop)")
-            seen: dict[Path, tuple[int, float]] = {}
-            while not stopping["now"]:
-                for path, show in _inbox_items(inbox, settings):
-                    if stopping["now"]:
-                        break
-                    if path.exists() and _stable(path, seen):
-                        result = _run_one(path, settings, config, show)
-                        _report(result, False)
-                        if result["status"] == "duplicate" and path.exists():
-                            from chorus.pipeline import archive
-
-                            archive(settings, path)
-                        seen.pop(path, None)
-                deadline = time.monotonic() + settings.poll_seconds
-                while not stopping["now"] and time.monotonic() < deadline:
-                    time.sleep(0.1)
+        service.run(feed_line=lambda url: print(url, flush=True))
     except KeyboardInterrupt:
         err.print("stopping now; an interrupted episode resumes from its last finished step next time")
     except ChorusError as e:
-        err.print(f"[red]chorus:[/] {e}")
-        raise typer.Exit(1) from e
-    finally:
-        if server is not None:
-            server.stop()
+        raise _fail(str(e)) from e
     err.print("stopped")
-
-
-def _stage_example(inbox: Path) -> Path:
-    import shutil
-
-    samples = sorted(p for p in EXAMPLE.glob("*") if p.suffix.lower() in _MEDIA_SUFFIXES)
-    if not samples:
-        raise ChorusError("the sample recording is missing (run from a checkout of Chorus)", path=EXAMPLE)
-    sample = samples[0]
-    target = inbox / sample.name
-    shutil.copyfile(sample, target)
-    for side in (sample.with_suffix(".json"), sample.with_suffix(".toml")):
-        if side.exists():
-            shutil.copyfile(side, inbox / side.name)
-    return target
 
 
 def main() -> None:  # pragma: no cover - console entry point
@@ -298,3 +303,4 @@ def main() -> None:  # pragma: no cover - console entry point
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(app())
+

@@ -8,7 +8,7 @@ from typing import Iterator
 from chorus.errors import ChorusError
 from chorus.services import SeaweedFS, running_seaweed
 from chorus.settings import Settings
-from chorus.storage import Bucket
+from chorus.storage import Bucket, StoreUnavailable
 
 __all__ = ["uses_embedded_s3", "open_bucket"]
 
@@ -45,8 +45,8 @@ def open_bucket(settings: Settings, start_embedded: bool = True) -> Iterator[Buc
     started = None
     if endpoint is None:
         if not start_embedded:
-            raise ChorusError("the embedded S3 store is not running; start it with `chorus up` and retry",
-                              path=store.dir)
+            raise StoreUnavailable("the embedded S3 store is not running; start it with `chorus up` and retry",
+                                   path=store.dir)
         started = store.start()
         endpoint = store.endpoint_url
     try:

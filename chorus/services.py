@@ -5,6 +5,7 @@ SIGTERM, then SIGKILL after a timeout: ``weed`` can ignore SIGTERM while it is b
 """
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import secrets
@@ -17,10 +18,40 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import Callable
 
 from chorus.errors import ChorusError
 
-__all__ = ["SeaweedFS", "PrefectServer", "free_port", "stop_process", "running_seaweed"]
+__all__ = ["SeaweedFS", "PrefectServer", "free_port", "stop_process", "running_seaweed", "running_prefect"]
+
+
+def _die_with_parent(sig: int) -> Callable[[], None]:
+    """A ``preexec_fn`` that makes the child receive ``sig`` when the Chorus process that started it
+    dies, even by SIGKILL (Linux ``PR_SET_PDEATHSIG``): no server is ever left behind."""
+    def arm() -> None:
+        try:
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, sig, 0, 0, 0)  # 1 = PR_SET_PDEATHSIG
+        except OSError:  # not Linux/glibc: the owner check in running_seaweed/running_prefect still applies
+            pass
+        os.setsid()  # its own process group, so stop_process can signal the server and its children
+    return arm
+
+
+def _alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except (OSError, ValueError):
+        return False
+    return True
+
+
+def _kill_group(pid: int) -> None:
+    try:
+        os.killpg(int(pid), signal.SIGKILL)
+    except (OSError, ValueError):
+        pass
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -125,10 +156,12 @@ class SeaweedFS:
                 *(f"-{k}={v}" for k, v in ports.items())]
         log = self.dir / "weed.log"
         with open(log, "ab") as out:
+            # weed can ignore SIGTERM while busy: it dies by SIGKILL with its owner
             self.proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                         start_new_session=True, cwd=self.dir)
+                                         preexec_fn=_die_with_parent(signal.SIGKILL), cwd=self.dir)
         _wait_http(self.endpoint_url + "/", timeout, self.proc, log, "SeaweedFS")
-        (self.dir / "endpoint.json").write_text(json.dumps({"pid": self.proc.pid, "endpoint": self.endpoint_url}))
+        (self.dir / "endpoint.json").write_text(json.dumps({"pid": self.proc.pid, "endpoint": self.endpoint_url,
+                                                            "owner": os.getpid()}))
         return self
 
     def stop(self) -> None:
@@ -145,11 +178,18 @@ class SeaweedFS:
 
 
 def running_seaweed(directory: Path) -> str | None:
-    """The endpoint of a SeaweedFS another Chorus process started on this data, if it still answers."""
+    """The endpoint of a SeaweedFS another live Chorus process started on this data, if it answers.
+
+    One whose owner died (killed before it could stop it) is stopped here, not adopted.
+    """
     state = Path(directory) / "endpoint.json"
     try:
         info = json.loads(state.read_text())
         os.kill(info["pid"], 0)
+        if "owner" in info and not _alive(info["owner"]):
+            _kill_group(info["pid"])
+            state.unlink(missing_ok=True)
+            return None
         urllib.request.urlopen(info["endpoint"] + "/", timeout=2)
     except urllib.error.HTTPError:
         return info["endpoint"]
@@ -181,17 +221,45 @@ class PrefectServer:
         with open(log, "ab") as out:
             self.proc = subprocess.Popen(
                 [str(prefect), "server", "start", "--host", self.host, "--port", str(self.port)],
-                stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, start_new_session=True)
+                stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
+                preexec_fn=_die_with_parent(signal.SIGTERM))
         _wait_http(self.api_url + "/health", timeout, self.proc, log, "Prefect server")
+        (self.home / "server.json").write_text(json.dumps({"pid": self.proc.pid, "api_url": self.api_url,
+                                                           "owner": os.getpid()}))
         return self
 
     def stop(self) -> None:
         if self.proc is not None:
             stop_process(self.proc, timeout=15)
             self.proc = None
+            (self.home / "server.json").unlink(missing_ok=True)
 
     def __enter__(self) -> "PrefectServer":
         return self.start()
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+def running_prefect(home: Path) -> str | None:
+    """The API URL of the Prefect server a live ``chorus up`` runs for this data directory, if it answers.
+
+    One whose owner died is stopped here (its process group), so nothing is left behind.
+    """
+    state = Path(home) / "server.json"
+    try:
+        info = json.loads(state.read_text())
+    except (OSError, ValueError):
+        return None
+    if not _alive(info.get("pid")):
+        state.unlink(missing_ok=True)
+        return None
+    if not _alive(info.get("owner")):
+        _kill_group(info["pid"])
+        state.unlink(missing_ok=True)
+        return None
+    try:
+        urllib.request.urlopen(info["api_url"] + "/health", timeout=2)
+    except (OSError, ValueError):
+        return None
+    return info["api_url"]

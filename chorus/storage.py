@@ -18,11 +18,12 @@ from pathlib import Path
 import boto3
 from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import (BotoCoreError, ClientError, ConnectionError as BotoConnectionError,
+                                 NoCredentialsError, PartialCredentialsError)
 
 from chorus.errors import ChorusError
 
-__all__ = ["Bucket", "StoredObject", "sha256_file", "content_type", "IMMUTABLE", "SHORT", "CORS_RULES",
+__all__ = ["Bucket", "StoredObject", "StoreUnavailable", "sha256_file", "content_type", "IMMUTABLE", "SHORT", "CORS_RULES",
            "PRECONDITION_FAILED"]
 
 _log = logging.getLogger(__name__)
@@ -35,6 +36,18 @@ CORS_RULES = [{"AllowedOrigins": ["*"], "AllowedMethods": ["GET", "HEAD"], "Allo
                "ExposeHeaders": ["Content-Length", "Content-Range", "Content-Type", "ETag", "Accept-Ranges"],
                "MaxAgeSeconds": 86400}]
 """Any origin may GET transcripts and chapters (Podcasting 2.0 asks for it); nothing else is allowed."""
+
+_UNAVAILABLE_CODES = {"500", "502", "503", "504", "InternalError", "ServiceUnavailable", "SlowDown",
+                      "RequestTimeout", "RequestTimeTooSkewed"}
+
+
+class StoreUnavailable(ChorusError):
+    """The store cannot be reached or answers 5xx: a brief outage, never a bad recording.
+
+    Publishing steps retry it with backoff for minutes; after that the recording is kept claimed
+    (``waiting``) and tried again, never quarantined.
+    """
+
 
 _TYPES = {
     ".mp3": "audio/mpeg", ".m4a": "audio/mp4", ".opus": "audio/ogg", ".mp4": "video/mp4",
@@ -273,19 +286,29 @@ class Bucket:
         while pending:
             pending = [o for o in pending if (self.head(o.key) or {}).get("length") != o.length]
             if pending and time.monotonic() > deadline:
-                raise ChorusError(f"{len(pending)} uploaded objects are not visible yet (first: {pending[0].key}); "
+                raise StoreUnavailable(f"{len(pending)} uploaded objects are not visible yet (first: {pending[0].key}); "
                                   "the live feed was left unchanged; retry the run", path=self.url(pending[0].key))
             if pending:
                 time.sleep(0.5)
 
     def _error(self, e: Exception, key: str) -> ChorusError:
-        code = None
-        if isinstance(e, ClientError):
+        code, where = None, f"s3://{self.name}/{key}"
+        if isinstance(e, (NoCredentialsError, PartialCredentialsError)):
+            exc = ChorusError(f"no S3 credentials for {self.endpoint_url}: set AWS_ACCESS_KEY_ID and "
+                              "AWS_SECRET_ACCESS_KEY (or an AWS profile), then retry", path=where)
+        elif isinstance(e, ClientError):
             err = e.response.get("Error", {})
             code = err.get("Code") or None
+            status = str(e.response.get("ResponseMetadata", {}).get("HTTPStatusCode", ""))
             msg = f"S3 {code or '?'}: {err.get('Message') or e}"
+            if code in _UNAVAILABLE_CODES or status.startswith("5"):
+                exc = StoreUnavailable(f"the S3 store is unavailable ({msg}); retrying", path=where)
+            else:
+                exc = ChorusError(f"{msg}; check the [publish] settings and the credentials, then retry", path=where)
+        elif isinstance(e, BotoConnectionError) or "timeout" in type(e).__name__.lower():
+            exc = StoreUnavailable(f"cannot reach the S3 endpoint {self.endpoint_url} ({type(e).__name__}); "
+                                   "retrying", path=where)
         else:
-            msg = f"cannot reach the S3 endpoint {self.endpoint_url} ({e})"
-        exc = ChorusError(f"{msg}; check [publish] settings and credentials, then retry", path=f"s3://{self.name}/{key}")
+            exc = ChorusError(f"S3 request failed ({e}); check the [publish] settings, then retry", path=where)
         exc.code = code  # the S3 error code (e.g. PRECONDITION_FAILED), for callers that retry
         return exc

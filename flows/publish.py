@@ -1,116 +1,75 @@
-"""Prefect flow ``publish-episode``: one recording in, one published episode (and feed) out.
+"""Prefect flows over the one sequence (``chorus.sequence``): orchestration only, no logic.
 
-Thin by design (DESIGN.md rule 3): every task calls one plain function from ``chorus.pipeline``,
-``media``, ``transcripts`` or ``chorus.showfeed``; tests call those directly.
+- ``publish-episode``: one recording in, one published episode and an updated feed out;
+- ``republish-episode``: render an episode again from the catalog's current revisions (a
+  volunteer's edit, new notes, approval) without mastering or transcribing again;
+- ``rebuild-show``: a show's pages and feed again, releasing scheduled episodes whose time came.
+
+Each step of the sequence runs as a Prefect task through :func:`prefect_runner`, which adds what
+Prefect is for: names in the UI, retries with backoff for the network steps only (never for bad
+media or a 403), a global concurrency limit on transcription and one feed writer per show. Step
+results are cached by the hash of their inputs inside the steps themselves (``steps.cached_step``),
+so a retry after a failed upload never transcribes again. ``chorus up`` serves these flows as
+deployments; ``chorus run`` calls ``publish_episode`` in process.
 """
 from __future__ import annotations
 
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
-from prefect import flow, get_client, get_run_logger, task
+from prefect import flow, get_client, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
-from prefect.states import Failed
+from prefect.concurrency.sync import concurrency
+from prefect.logging import get_logger
+from prefect.states import Completed, Failed
 
-from chorus import pipeline
-from chorus.catalog import Catalog
+from chorus import sequence
+from chorus.catalog import Catalog, Episode
 from chorus.runtime import open_bucket
-from chorus.settings import load_settings
-from chorus.showfeed import episode_page_key, feed_url
+from chorus.settings import Settings, load_settings
+from chorus.steps import Context, one_line
+from chorus.storage import StoreUnavailable
 
-__all__ = ["publish_episode", "show_feed_slot", "feed_lock_name"]
+__all__ = ["publish_episode", "republish_episode", "rebuild_show", "prefect_runner", "show_feed_slot",
+           "feed_lock_name", "TRANSCRIBE_LIMIT", "NETWORK_STEPS", "retry_delays", "STEP_LISTENERS"]
 
-_KNOWN_ERRORS: tuple[type[BaseException], ...] = ()
+NETWORK_STEPS = ("publish-objects", "feed")
+"""Steps that talk to the store: retried with backoff while it is unavailable (and only then)."""
+TRANSCRIBE_LIMIT = "chorus-transcribe"
+"""The Prefect global concurrency limit on transcriptions (``transcriptions_at_once`` slots)."""
+FEED_LOCK_WAIT = 900.0
+"""Seconds a flow run waits for its show's feed slot before going on with the conditional write alone."""
+STEP_LISTENERS: list[Callable[[str], None]] = []
+"""Called with each step's name as it starts, in this process (``chorus run`` shows progress)."""
 
-
-def _known_errors() -> tuple[type[BaseException], ...]:
-    global _KNOWN_ERRORS
-    if not _KNOWN_ERRORS:
-        from feeds import FeedError
-        from media import MediaError
-        from transcripts import TranscriptError
-
-        from chorus.errors import ChorusError
-
-        _KNOWN_ERRORS = (MediaError, TranscriptError, FeedError, ChorusError, FileNotFoundError, ValueError)
-    return _KNOWN_ERRORS
+_log = get_logger("chorus.flows")
 
 
-@task(name="claim", cache_policy=NO_CACHE)
-def claim_task(settings, catalog, source: Path, show: str | None):
-    return pipeline.claim(settings, catalog, source, show)
+def retry_delays(minutes: float) -> list[float]:
+    """Backoff delays (2, 4, 8 … capped at 60 s) that add up to at least ``minutes``.
+
+    >>> retry_delays(1)
+    [2, 4, 8, 16, 32]
+    >>> sum(retry_delays(10)) >= 600
+    True
+    """
+    delays: list[float] = []
+    while sum(delays) < minutes * 60:
+        delays.append(min(60, 2 ** (len(delays) + 1)))
+    return delays
 
 
-@task(name="probe", cache_policy=NO_CACHE)
-def probe_task(source: Path):
-    from media import probe
-
-    return probe(source)
-
-
-@task(name="master", cache_policy=NO_CACHE)
-def master_task(source: Path, work: Path, options, key: str):
-    return pipeline.master_step(work, source, options, key)
-
-
-@task(name="transcribe", cache_policy=NO_CACHE)
-def transcribe_task(work: Path, audio: Path, options, key: str, timeline=None):
-    from transcripts import transcribe
-
-    return pipeline.cached_step(work, "transcribe", key, lambda: transcribe(audio, options, timeline=timeline))
-
-
-@task(name="notes", cache_policy=NO_CACHE)
-def notes_task(transcript, sidecar: dict[str, Any]):
-    from transcripts.notes import NotesOptions, make_notes
-
-    return make_notes(transcript, NotesOptions(), sidecar)
-
-
-@task(name="render", cache_policy=NO_CACHE)
-def render_task(work: Path, episode, mastered, transcript, notes, show_conf):
-    return pipeline.render_files(work, episode, mastered, transcript, notes, show_conf)
-
-
-def _transient(task, task_run, state) -> bool:  # noqa: ARG001 - Prefect's retry_condition_fn signature
-    """Retry storage errors (network, S3 5xx); never retry bad input or an invalid feed."""
-    from chorus.errors import ChorusError
-
+def _store_down(task, task_run, state) -> bool:  # noqa: ARG001 - Prefect's retry_condition_fn signature
+    """Retry only an unreachable store; a 403, a bad file or an invalid feed fails at once."""
     try:
         state.result()
-    except ChorusError:
+    except StoreUnavailable:
         return True
     except Exception:
         return False
     return False
-
-
-@task(name="publish-objects", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[3, 15],
-      retry_condition_fn=_transient)
-def publish_objects_task(bucket, settings, show: str, slug: str, files):
-    return pipeline.publish_objects(bucket, settings, show, slug, files)
-
-
-@task(name="rebuild-feed", cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[3, 15],
-      retry_condition_fn=_transient)
-def rebuild_feed_task(bucket, settings, catalog, show: str):
-    return pipeline.rebuild_show(bucket, settings, catalog, show)
-
-
-FEED_LOCK_WAIT = 900.0
-"""Seconds a flow run waits for its show's feed slot before going on with the conditional write alone."""
-
-
-def _logger():
-    from prefect.exceptions import MissingContextError
-    from prefect.logging import get_logger
-
-    try:
-        return get_run_logger()
-    except MissingContextError:
-        return get_logger("chorus.publish")
 
 
 def feed_lock_name(show: str) -> str:
@@ -122,10 +81,9 @@ def feed_lock_name(show: str) -> str:
     return f"publish-feed-{show}"
 
 
-def _ensure_limit(name: str) -> None:
-    """Create the limit with one slot when it does not exist (Prefect 3.8 no longer creates
-    limits on acquisition: a missing one is skipped with a warning). A limit an operator
-    already set up (another size, inactive) is left as it is."""
+def _ensure_limit(name: str, limit: int) -> None:
+    """Create the limit when it does not exist (Prefect 3.8 skips a missing one with a warning).
+    A limit an operator already set up (another size, inactive) is left as it is."""
     from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
     from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
 
@@ -134,8 +92,8 @@ def _ensure_limit(name: str) -> None:
             client.read_global_concurrency_limit_by_name(name)
         except ObjectNotFound:
             try:
-                client.create_global_concurrency_limit(GlobalConcurrencyLimitCreate(name=name, limit=1))
-            except ObjectAlreadyExists:      # another publisher created it first
+                client.create_global_concurrency_limit(GlobalConcurrencyLimitCreate(name=name, limit=limit))
+            except ObjectAlreadyExists:      # another process created it first
                 pass
 
 
@@ -143,103 +101,145 @@ def _ensure_limit(name: str) -> None:
 def show_feed_slot(show: str, timeout: float = FEED_LOCK_WAIT) -> Iterator[bool]:
     """Hold the show's one feed slot (``publish-feed-<show>``, created if missing) for the block.
 
-    Yields True when the slot is held. Concurrent publishers of one show then rebuild its feed
-    one after the other instead of racing and losing their conditional writes. The If-Match write
-    stays the guarantee: when the slot cannot be had within ``timeout`` (a holder that died keeps
-    it until its lease expires) the block runs anyway, yielding False, with a warning.
+    Concurrent publishers of one show then rebuild its feed one after the other. The If-Match write
+    stays the guarantee: when the slot cannot be had within ``timeout`` the block runs anyway,
+    yielding False, with a warning.
     """
-    from prefect.concurrency.sync import concurrency
-
     name = feed_lock_name(show)
-    _ensure_limit(name)
+    _ensure_limit(name, 1)
     with ExitStack() as held:
         try:
             held.enter_context(concurrency(name, occupy=1, timeout_seconds=timeout, strict=True))
         except TimeoutError:
-            _logger().warning("no feed slot %r after %.0f s: publishing with the conditional write alone",
-                              name, timeout)
+            _log.warning("no feed slot %r after %.0f s: publishing with the conditional write alone", name, timeout)
             yield False
             return
         yield True
 
 
-def _run_name() -> str:
-    from prefect.runtime import flow_run
+def prefect_runner(settings: Settings) -> sequence.Runner:
+    """A runner for ``chorus.sequence`` that runs each step as a Prefect task."""
+    delays = retry_delays(settings.processing.store_retry_minutes)
+    transcriptions = settings.processing.transcriptions_at_once
 
-    return f"publish {Path(flow_run.parameters.get('source', '?')).name}"
+    def run(name: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        for listener in STEP_LISTENERS:
+            listener(name)
+        options: dict[str, Any] = {"name": name, "cache_policy": NO_CACHE}
+        if name in NETWORK_STEPS:
+            options.update(retries=len(delays), retry_delay_seconds=delays, retry_condition_fn=_store_down)
+        step = task(fn, **options)
+        with ExitStack() as held:
+            if name == "transcribe":
+                _ensure_limit(TRANSCRIBE_LIMIT, transcriptions)
+                held.enter_context(concurrency(TRANSCRIBE_LIMIT, occupy=1, strict=True))
+            elif name == "feed":
+                held.enter_context(show_feed_slot(args[1]))
+            return step(*args, **kwargs)
+
+    return run
 
 
-@flow(name="publish-episode", flow_run_name=_run_name, log_prints=True)
+def _context(config: str | None, data_dir: str | None) -> Context:
+    settings = load_settings(Path(config) if config else None, Path(data_dir) if data_dir else None)
+    return Context(settings, Catalog(settings.catalog))
+
+
+def _artifact(ctx: Context, out: sequence.Outcome) -> None:
+    """A markdown artifact per episode: its links and figures."""
+    if out.episode_id is None or out.status not in ("published", "scheduled"):
+        return
+    with ctx.catalog.session() as s:
+        ep = s.get_one(Episode, out.episode_id)
+        title, duration, media = ep.title, ep.duration or 0.0, dict(ep.media or {})
+    from chorus.catalog import NotesRevision, TranscriptRevision
+
+    t = ctx.catalog.current_revision(TranscriptRevision, out.episode_id)
+    n = ctx.catalog.current_revision(NotesRevision, out.episode_id)
+    words = sum(len(seg.get("words") or []) for seg in (t.data.get("segments") or [])) if t else 0
+    speakers = len({seg.get("speaker") for seg in (t.data.get("segments") or []) if seg.get("speaker")}) if t else 0
+    chapters = len((n.data.get("chapters") or [])) if n else 0
+    when = f" (public from {out.publish_at})" if out.status == "scheduled" else ""
+    md = (f"## {title}\n\n{out.status}{when}\n\n"
+          f"- audio: {out.audio_url}\n- page: {out.episode_url}\n- feed: {out.feed_url}\n\n"
+          f"| duration | loudness in → out | words | speakers | chapters |\n|---|---|---|---|---|\n"
+          f"| {duration / 60:.1f} min | {media.get('input_lufs', 0):.1f} → {media.get('output_lufs', 0):.1f} LUFS "
+          f"| {words} | {speakers} | {chapters} |\n")
+    create_markdown_artifact(key=f"episode-{out.episode_id}", markdown=md, description=f"Episode {out.episode_id}")
+
+
+def _finish(ctx: Context, out: sequence.Outcome):
+    """The flow's final state: Completed for published/duplicate/scheduled, Failed otherwise (with the outcome)."""
+    result = out.to_dict()
+    if out.status in ("published", "duplicate", "scheduled"):
+        _artifact(ctx, out)
+        return Completed(message=out.status, data=result)
+    return Failed(message=out.error or out.status, data=result)
+
+
+def _name(template: str) -> Callable[[], str]:
+    def name() -> str:
+        from prefect.runtime import flow_run
+
+        p = flow_run.parameters
+        return template.format(source=Path(str(p.get("source", "?"))).name.split("/")[-1],
+                               episode=p.get("episode_id", "?"), show=p.get("show", "?"))
+    return name
+
+
+def _with_bucket(ctx: Context, out: sequence.Outcome, body: Callable[[], sequence.Outcome]) -> sequence.Outcome:
+    try:
+        with open_bucket(ctx.settings, start_embedded=False) as bucket:
+            ctx.bucket = bucket
+            return body()
+    except StoreUnavailable as e:
+        out.status, out.error = "waiting", one_line(e)
+        return out
+    except sequence.KNOWN_ERRORS as e:  # settings, credentials, an unknown episode or show: nothing is moved
+        out.status, out.error = "failed", one_line(e)
+        return out
+
+
+@flow(name="publish-episode", flow_run_name=_name("publish {source}"), log_prints=True)
 def publish_episode(source: str, show: str | None = None, config: str | None = None,
                     data_dir: str | None = None) -> dict[str, Any]:
     """Master, transcribe, annotate and publish one recording, then regenerate its show's feed.
 
-    Returns the run's outcome as a dict (``source``, ``status``: published | failed | duplicate,
-    ``episode_id``, ``feed_url``, ``audio_url``, ``episode_url``, ``error``). A failure moves the
-    source to ``<data>/failed/`` with a ``.error.txt`` and ends the run in a Failed state.
+    Returns the outcome (``chorus.sequence.Outcome`` as a dict). A bad recording is quarantined to
+    ``<data>/failed/`` with a ``.error.txt`` and the run ends Failed; an unreachable store keeps it
+    claimed (``waiting``), to be run again.
     """
-    log = get_run_logger()
-    settings = load_settings(Path(config) if config else None, Path(data_dir) if data_dir else None)
-    catalog = Catalog(settings.catalog)
-    src = Path(source).resolve()
-    result: dict[str, Any] = {"source": str(source), "status": "failed", "episode_id": None,
-                              "feed_url": None, "audio_url": None, "episode_url": None, "error": None}
-    claim = None
-    try:
-        with open_bucket(settings, start_embedded=False) as bucket:
-            claim = claim_task(settings, catalog, src, show)
-            result.update(episode_id=claim.episode_id, feed_url=feed_url(bucket, settings, claim.show))
-            if claim.duplicate:
-                with catalog.session() as s:
-                    from chorus.catalog import Episode
+    ctx = _context(config, data_dir)
+    out = sequence.Outcome(str(source))
+    out = _with_bucket(ctx, out, lambda: sequence.publish_recording(ctx, Path(source), show,
+                                                                    prefect_runner(ctx.settings)))
+    return _finish(ctx, out)
 
-                    ep = s.get_one(Episode, claim.episode_id)
-                    result.update(status="duplicate", audio_url=ep.url("mp3"),
-                                  episode_url=bucket.url(episode_page_key(settings, ep.show.slug, ep.slug)))
-                log.info("%s was already published as episode %s", src.name, claim.episode_id)
-                return result
-            show_slug, show_conf = settings.get_show(claim.show)
-            work = settings.path("work") / str(claim.episode_id)
-            probe_task(src)
-            catalog.set_status(claim.episode_id, "mastering")
-            m_opts = pipeline.master_options(show_conf)
-            m_key = pipeline.step_key(claim.sha256, m_opts)
-            mastered = master_task(src, work, m_opts, m_key)
-            catalog.set_status(claim.episode_id, "transcribing")
-            t_opts = pipeline.transcribe_options(show_conf, claim.sidecar)
-            transcript = transcribe_task(work, mastered.speech_wav, t_opts, pipeline.step_key(m_key, t_opts),
-                                         getattr(mastered, "timeline", None))
-            notes = notes_task(transcript, claim.sidecar)
-            catalog.set_status(claim.episode_id, "drafted")
-            with catalog.session() as s:
-                from chorus.catalog import Episode
 
-                episode = s.get_one(Episode, claim.episode_id)
-                s.expunge(episode)
-            files = render_task(work, episode, mastered, transcript, notes, show_conf)
-            catalog.set_status(claim.episode_id, "rendering")
-            stored = publish_objects_task(bucket, settings, show_slug, episode.slug, files)
-            pipeline.finish(catalog, claim.episode_id, mastered, stored, transcript, notes)
-            try:
-                with show_feed_slot(show_slug):
-                    rebuild_feed_task(bucket, settings, catalog, show_slug)
-            except BaseException:
-                catalog.set_status(claim.episode_id, "rendering", detail="feed rebuild failed")
-                raise
-            archived = pipeline.archive(settings, src)
-            catalog.set_status(claim.episode_id, "published", source_path=str(archived))
-            result.update(status="published", audio_url=stored["mp3"].url,
-                          episode_url=bucket.url(episode_page_key(settings, show_slug, episode.slug)))
-            create_markdown_artifact(
-                key=f"episode-{claim.episode_id}",
-                markdown=f"**{episode.title}** published: [audio]({stored['mp3'].url}), feed: {result['feed_url']}",
-                description="Published episode")
-            return result
-    except Exception as e:  # every failure becomes one line, a quarantined source and a Failed state
-        if not isinstance(e, _known_errors()):
-            log.exception("unexpected error while publishing %s", src.name)
-        reason = pipeline.one_line(e)
-        result.update(status="failed", error=reason)
-        moved = pipeline.fail(settings, catalog, claim, src, reason)
-        log.error("%s failed: %s (source kept at %s)", src.name, reason, moved or src)
-        return Failed(message=reason, data=result)
+@flow(name="republish-episode", flow_run_name=_name("republish episode {episode}"), log_prints=True)
+def republish_episode(episode_id: int, config: str | None = None, data_dir: str | None = None) -> dict[str, Any]:
+    """Render transcripts, notes, pages and the feed of an episode again from the catalog's current
+    revisions, without mastering or transcribing again (started by the volunteer editor)."""
+    ctx = _context(config, data_dir)
+    out = sequence.Outcome(str(episode_id), episode_id=episode_id)
+
+    out = _with_bucket(ctx, out, lambda: sequence.release_episode(ctx, episode_id, prefect_runner(ctx.settings),
+                                                                  out=out))
+    return _finish(ctx, out)
+
+
+@flow(name="rebuild-show", flow_run_name=_name("rebuild {show}"), log_prints=True)
+def rebuild_show(show: str, config: str | None = None, data_dir: str | None = None) -> dict[str, Any]:
+    """Write a show's pages and feed again from the catalog; release scheduled episodes whose time came."""
+    ctx = _context(config, data_dir)
+    out = sequence.Outcome(show)
+
+    def body() -> sequence.Outcome:
+        released = sequence.rebuild_show(ctx, show, prefect_runner(ctx.settings))
+        out.status = "published"
+        out.error = None
+        out.kept_at = ",".join(map(str, released)) or None
+        return out
+
+    out = _with_bucket(ctx, out, body)
+    return Completed(data=out.to_dict()) if out.status == "published" else Failed(message=out.error, data=out.to_dict())

@@ -17,9 +17,10 @@ import pytest
 
 from chorus.catalog import Catalog
 from chorus.errors import ChorusError
-from chorus.pipeline import claim, finish, publish_objects, rebuild_show, render_files
+from chorus import sequence, steps
 from chorus.publishing import publish_show, unpublish
 from chorus.settings import PublishSettings, Settings
+from chorus.steps import Context
 from chorus.showfeed import feed_key
 from chorus.storage import CORS_RULES, IMMUTABLE, SHORT, Bucket
 
@@ -71,31 +72,36 @@ def _transcript_and_notes(truth: dict, title: str):
 
 def publish_episode(bucket, settings, catalog, synth, tmp_path: Path, title: str, gap: float = 0.35,
                     rebuild: bool = True, before_upload=None):
-    """Publish one real episode with the pipeline's own steps; returns (episode_id, stored objects).
+    """Publish one real episode with the one sequence (``chorus.sequence``); returns (episode_id, stored objects).
 
-    ``before_upload(files)`` runs between rendering and uploading (to provoke failures).
+    Mastering and transcription are replaced by an MP3 made with ffmpeg and a transcript made from
+    the script's truth (these tests are about publishing). ``rebuild=False`` stops before the feed
+    (the episode is ``releasing``: uploaded, its feed not written yet); ``before_upload(files)`` runs
+    between rendering and uploading (to provoke failures).
     """
     wav, truth = synth(SCRIPT, gap=gap)
     src = tmp_path / f"{title.lower().replace(' ', '-')}.mp3"
     subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(wav), "-ac", "1", "-b:a", "64k", str(src)], check=True)
     (src.with_suffix(".json")).write_text(f'{{"title": "{title}"}}')
-    c = claim(settings, catalog, src)
-    from chorus.catalog import Episode
-
-    with catalog.session() as s:
-        ep = s.get_one(Episode, c.episode_id)
-        s.expunge(ep)
+    ctx = Context(settings, catalog, bucket)
+    c = steps.claim(ctx, src)
     transcript, notes = _transcript_and_notes(truth, title)
     mastered = SimpleNamespace(mp3=src, duration=truth["duration"], video=None, poster=None,
                                kept=[(0.0, truth["duration"])])
-    _, show_conf = settings.get_show(c.show)
-    files = render_files(settings.path("work") / str(c.episode_id), ep, mastered, transcript, notes, show_conf)
-    if before_upload is not None:
-        before_upload(files)
-    stored = publish_objects(bucket, settings, c.show, ep.slug, files)
-    finish(catalog, c.episode_id, mastered, stored, transcript, notes)
-    if rebuild:
-        rebuild_show(bucket, settings, catalog, c.show)
+    steps.draft(ctx, c, mastered, transcript, notes)
+    stored = {}
+
+    def run(name, fn, *args):
+        if name == "publish-objects" and before_upload is not None:
+            before_upload(args[2])
+        if name in ("feed", "finish") and not rebuild:
+            return "releasing"
+        result = fn(*args)
+        if name == "publish-objects":
+            stored.update(result)
+        return result
+
+    sequence.release_episode(ctx, c.episode_id, run, mastered=mastered)
     return c.episode_id, stored
 
 

@@ -1,4 +1,5 @@
-"""The ``publish-episode`` flow takes its show's Prefect concurrency slot around the feed rebuild.
+"""The ``publish-episode`` flow takes its show's Prefect concurrency slot around the feed rebuild, and an
+episode is ``published`` only once the feed that lists it is written.
 
 Real flow runs (real ffmpeg, real whisper, the test SeaweedFS) against a Prefect test server
 (``prefect_test_harness``, a real API server on a temporary database): two runs for one show at
@@ -67,7 +68,7 @@ def test_two_runs_for_one_show_wait_for_its_feed_slot_and_both_land_in_the_feed(
             threads.append(threading.Thread(target=run, args=(src,)))
             threads[-1].start()
         catalog, deadline = Catalog(settings.catalog), time.monotonic() + 600
-        while _statuses(catalog) != ["published", "published"]:   # objects up, feed next
+        while _statuses(catalog) != ["releasing", "releasing"]:   # objects up, feed next: not published yet
             assert all(t.is_alive() for t in threads), states
             assert time.monotonic() < deadline, _statuses(catalog)
             time.sleep(0.2)

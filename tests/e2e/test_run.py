@@ -81,10 +81,10 @@ def test_bad_inputs_fail_with_one_line_and_are_kept(published, name):
     assert r["status"] == "failed"
     assert r["error"] and "\n" not in r["error"] and "Traceback" not in r["error"]
     failed = published["data"] / "failed"
-    assert (failed / name).exists(), "the source must be moved to failed/, never deleted"
+    assert (failed / name).exists(), "a copy of the input is quarantined in failed/"
     note = (failed / f"{name}.error.txt").read_text()
-    assert r["error"] in note and "retry" in note.lower()
-    assert not (published["root"] / "inbox" / name).exists()
+    assert r["error"] in note and "chorus retry" in note.lower()
+    assert (published["root"] / "inbox" / name).exists(), "a file named on the command line is never moved"
 
 
 def test_good_original_is_archived_with_its_sidecar(published):
@@ -141,17 +141,17 @@ def test_episode_page_is_published(published):
     assert b"Finding your people &lt;in&gt; private practice" in page  # user text escaped
 
 
-def test_same_file_again_is_a_duplicate(published):
+def test_same_command_again_and_the_same_file_under_another_name_are_duplicates(published):
     import sys
 
     again = published["root"] / "again.wav"
     shutil.copyfile(published["data"] / "archive" / "panel-discussion.wav", again)
-    proc = subprocess.run([sys.executable, "-m", "chorus.cli", "run", "--json", str(again)], capture_output=True,
-                          text=True, env=published["env"], timeout=600, cwd=published["root"])
-    (r,) = results(proc)
+    proc = subprocess.run([sys.executable, "-m", "chorus.cli", "run", "--json", str(published["good"]), str(again)],
+                          capture_output=True, text=True, env=published["env"], timeout=600, cwd=published["root"])
     assert proc.returncode == 0, proc.stderr[-2000:]
-    assert r["status"] == "duplicate"
-    assert r["episode_id"] == published["by_name"]["panel-discussion.wav"]["episode_id"]
+    for r in results(proc):
+        assert r["status"] == "duplicate", r
+        assert r["episode_id"] == published["by_name"]["panel-discussion.wav"]["episode_id"]
     body = _get(r["feed_url"])[2]
     assert len(feedparser.parse(body).entries) == 1
 

@@ -1,0 +1,255 @@
+"""``chorus up``: the embedded services, the three deployments served by Prefect's runner, and the watcher.
+
+- SeaweedFS (unless an S3 endpoint is configured) and a local Prefect server (unless
+  ``PREFECT_API_URL`` names one), both stopped with Chorus, even when it is killed;
+- ``publish-episode``, ``republish-episode`` and ``rebuild-show`` served by a Prefect ``Runner``
+  in a background thread: every run shows in the Prefect UI, named after its recording;
+- the inbox watcher (``chorus.watcher``): a stable, complete item is moved into
+  ``<data>/claimed/<sha256>/`` and a ``publish-episode`` run is started with ``run_deployment``,
+  with the content hash as the idempotency key;
+- a reconciler on every tick: recordings left claimed by a crash or parked while the store was
+  down are started again; scheduled episodes whose time came are released (``rebuild-show``).
+"""
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from sqlalchemy import func, select
+
+from chorus.catalog import Catalog, Episode
+from chorus.errors import ChorusError
+from chorus.runtime import open_bucket, uses_embedded_s3
+from chorus.services import PrefectServer, free_port
+from chorus.settings import Settings
+from chorus.showfeed import feed_url
+from chorus.steps import DONE, archive
+from chorus.watcher import InboxWatcher, WatchOptions, claim_item
+
+__all__ = ["Service", "DEPLOYMENTS", "deployment_name", "watch_options", "EXAMPLES"]
+
+DEPLOYMENTS = ("publish-episode", "republish-episode", "rebuild-show")
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+_RETRY_WAITING_AFTER = 60.0
+"""Seconds before a recording parked while the store was down is tried again."""
+
+
+def deployment_name(name: str) -> str:
+    """Prefect's ``flow/deployment`` name of one of Chorus's deployments (flow and deployment share it).
+
+    >>> deployment_name("publish-episode")
+    'publish-episode/publish-episode'
+    """
+    return f"{name}/{name}"
+
+
+@dataclass
+class Service:
+    """One ``chorus up``: call :meth:`run`; :meth:`stop` (or a signal handler calling it) ends it."""
+
+    settings: Settings
+    config: Path | None
+    inbox: Path
+    example: bool = True
+    say: Callable[[str], None] = print
+    stopping: threading.Event = field(default_factory=threading.Event)
+    _runner: object | None = None
+    _loop: asyncio.AbstractEventLoop | None = None
+    _ready: threading.Event = field(default_factory=threading.Event)
+    _failed: list[BaseException] = field(default_factory=list)
+    _pending_names: dict[str, str] = field(default_factory=dict)
+    """Content hash → recording name, for the one result line per input."""
+    _last_reconcile: float = 0.0
+
+    def stop(self) -> None:
+        self.stopping.set()
+
+    # -- the whole service -------------------------------------------------------------------------
+    def run(self, feed_line: Callable[[str], None]) -> None:
+        """Start everything, print the default show's feed URL with ``feed_line``, watch until stopped."""
+        settings = self.settings
+        self.inbox.mkdir(parents=True, exist_ok=True)
+        server = None
+        try:
+            with open_bucket(settings) as bucket:
+                if uses_embedded_s3(settings):
+                    self.say(f"S3 store (SeaweedFS) at {bucket.endpoint_url}, data in {settings.path('s3')}")
+                if not os.environ.get("PREFECT_API_URL"):
+                    server = self._start_prefect()
+                for slug in settings.shows:
+                    self.say(f"feed for {slug}: {feed_url(bucket, settings, slug)}")
+                feed_line(feed_url(bucket, settings, settings.default_show))
+                self._serve()
+                catalog = Catalog(settings.catalog)
+                if self.example and _empty(catalog):
+                    self.say(f"first start: publishing the sample recording {_stage_example(self.inbox).name}")
+                self._watch(catalog)
+        finally:
+            self._stop_runner()
+            if server is not None:
+                server.stop()
+
+    def _start_prefect(self) -> PrefectServer:
+        home = self.settings.path("prefect")
+        try:
+            server = PrefectServer(home, self.settings.embedded.prefect_port).start()
+        except ChorusError:  # the port is taken: any free one
+            server = PrefectServer(home, free_port()).start()
+        os.environ["PREFECT_API_URL"] = server.api_url
+        self.say(f"Prefect UI at {server.api_url.removesuffix('/api')}")
+        return server
+
+    # -- deployments ---------------------------------------------------------------------------------
+    def _serve(self) -> None:
+        thread = threading.Thread(target=self._runner_thread, name="chorus-runner", daemon=True)
+        thread.start()
+        if not self._ready.wait(180) or self._failed:
+            raise ChorusError(f"the Prefect runner did not start: {self._failed[0] if self._failed else 'timeout'}")
+
+    def _runner_thread(self) -> None:
+        try:
+            asyncio.run(self._runner_main())
+        except BaseException as e:  # reported to run() through _failed
+            self._failed.append(e)
+            self._ready.set()
+
+    async def _runner_main(self) -> None:
+        from prefect.runner import Runner
+        from prefect.types.entrypoint import EntrypointType
+
+        from flows.publish import publish_episode, rebuild_show, republish_episode
+
+        limit = self.settings.processing.max_parallel_episodes
+        runner = Runner(name="chorus-up", limit=limit, pause_on_shutdown=False)
+        for flow_ in (publish_episode, republish_episode, rebuild_show):
+            deployment = await flow_.ato_deployment(name=flow_.name, entrypoint_type=EntrypointType.MODULE_PATH,
+                                                    description=(flow_.description or "").split("\n")[0])
+            await runner.aadd_deployment(deployment)
+        self._runner, self._loop = runner, asyncio.get_running_loop()
+        self._ready.set()
+        await runner.start()
+
+    def _stop_runner(self) -> None:
+        if self._runner is not None and self._loop is not None and self._loop.is_running():
+            try:
+                asyncio.run_coroutine_threadsafe(self._runner.astop(), self._loop).result(30)
+            except Exception:  # noqa: BLE001 - stopping anyway; the subprocesses die with us
+                pass
+
+    def _start(self, name: str, parameters: dict, key: str | None = None) -> None:
+        from prefect.deployments import run_deployment
+
+        common = {"config": str(self.config) if self.config else None, "data_dir": str(self.settings.data_dir)}
+        run_deployment(deployment_name(name), parameters={**parameters, **common}, timeout=0,
+                       idempotency_key=key, as_subflow=False)
+
+    # -- the watch loop ------------------------------------------------------------------------------
+    def _watch(self, catalog: Catalog) -> None:
+        s = self.settings
+        opts = watch_options(s)
+        watcher = InboxWatcher(self.inbox, s.shows, opts)
+        claimed = s.data_dir.resolve() / "claimed"
+        self.say(f"watching {self.inbox} (Ctrl+C to stop)")
+        self._reconcile(catalog, claimed, first=True)
+        try:
+            while not self.stopping.is_set():
+                for item in watcher.ready(timeout=min(opts.poll_seconds, 1.0)):
+                    if self.stopping.is_set():
+                        break
+                    got = claim_item(item, claimed)
+                    if got.duplicate:
+                        self.say(f"duplicate {item.path.name}: the same recording is already claimed; kept in "
+                                 f"{got.path.parent / 'duplicates'}")
+                        continue
+                    self._submit(got.path, item.show, got.sha256)
+                self._reconcile(catalog, claimed)
+                self._report(catalog)
+        finally:
+            watcher.close()
+
+    def _submit(self, path: Path, show: str | None, sha: str) -> None:
+        self._pending_names[sha] = path.name
+        self._start("publish-episode", {"source": str(path), "show": show}, key=f"publish-{sha}")
+
+    def _reconcile(self, catalog: Catalog, claimed: Path, first: bool = False) -> None:
+        """Start again what a crash or an outage left behind; release scheduled episodes whose time came."""
+        now = time.monotonic()
+        if not first and now - self._last_reconcile < 5:
+            return
+        self._last_reconcile = now
+        with catalog.session() as sess:
+            due_shows = {ep.show.slug for ep in catalog.due(sess)}
+            by_sha = {ep.source_sha256: (ep.status, ep.updated_at, ep.id) for ep in
+                      sess.scalars(select(Episode).where(Episode.source_path.like(f"{claimed}%")))}
+        for show in due_shows:
+            self._start("rebuild-show", {"show": show})
+        if not claimed.is_dir():
+            return
+        for folder in claimed.iterdir():
+            if not folder.is_dir() or folder.name.startswith("."):
+                continue
+            items = [p for p in folder.iterdir() if p.name != "duplicates" and not p.name.startswith(".")
+                     and not _is_sidecar(p)]
+            if not items:
+                continue
+            status, updated, _id = by_sha.get(folder.name, (None, None, None))
+            if status in DONE:
+                archive(self.settings, items[0])  # published, but the crash came before archiving
+                continue
+            waiting = status == "waiting" and (time.time() - updated.timestamp()) > _RETRY_WAITING_AFTER
+            if first or waiting:
+                # idempotency: a run for this content that is still going is not started twice
+                key = f"publish-{folder.name}" + ("" if first else f"-{int(time.time())}")
+                self._start("publish-episode", {"source": str(items[0]), "show": None}, key=key)
+
+    def _report(self, catalog: Catalog) -> None:
+        """One line per input when its episode reaches a final state."""
+        if not self._pending_names:
+            return
+        with catalog.session() as sess:
+            rows = sess.execute(select(Episode.source_sha256, Episode.status, Episode.error, Episode.id)
+                                .where(Episode.source_sha256.in_(list(self._pending_names)))).all()
+        for sha, status, error, ep_id in rows:
+            if status in ("published", "scheduled", "failed", "waiting"):
+                name = self._pending_names.pop(sha)
+                detail = f": {error}" if error else f" (episode {ep_id})"
+                self.say(f"{status} {name}{detail}")
+
+
+def watch_options(settings: Settings) -> WatchOptions:
+    """The watcher's options from the settings."""
+    return WatchOptions(stable_seconds=settings.inbox.stable_seconds, max_wait_seconds=settings.inbox.max_wait_seconds,
+                        poll_seconds=settings.inbox.poll_seconds)
+
+
+def _is_sidecar(path: Path) -> bool:
+    from chorus.sidecar import SIDECAR_SUFFIXES
+
+    return path.is_file() and path.suffix.lower() in SIDECAR_SUFFIXES
+
+
+def _empty(catalog: Catalog) -> bool:
+    with catalog.session() as s:
+        return not s.scalar(select(func.count()).select_from(Episode))
+
+
+def _stage_example(inbox: Path) -> Path:
+    from chorus.sidecar import SIDECAR_SUFFIXES
+
+    samples = sorted(p for p in EXAMPLES.glob("*") if p.is_file() and p.suffix.lower() not in SIDECAR_SUFFIXES)
+    if not samples:
+        raise ChorusError("the sample recording is missing (run from a checkout of Chorus)", path=EXAMPLES)
+    sample = samples[0]
+    for side in (sample.with_suffix(s) for s in SIDECAR_SUFFIXES):
+        if side.exists():
+            shutil.copyfile(side, inbox / side.name)
+    target = inbox / sample.name
+    shutil.copyfile(sample, target)
+    return target
+

@@ -1,0 +1,536 @@
+"""The steps of publishing an episode, as plain functions with typed inputs and outputs.
+
+``chorus.sequence`` runs them in order; the Prefect flows wrap each one as a task. Side effects
+live in named steps: ``claim``, ``draft``, ``record`` and ``finish`` write the catalog,
+``publish_objects`` and ``feed`` write the bucket, ``archive`` and ``quarantine`` move the
+pipeline's own copy of a recording. Nothing here deletes or overwrites a user's recording: a file
+named on the command line is copied into the data directory, never moved; copies are moved, never
+removed; a name clash in archive/ or failed/ gets a numbered name.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import pickle
+import shutil
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Callable, TypeVar
+
+from sqlalchemy import select
+
+from chorus.catalog import Catalog, Episode, NotesRevision, TranscriptRevision, utcnow
+from chorus.errors import ChorusError
+from chorus.settings import Settings, ShowSettings, slugify, validate_slug
+from chorus.sidecar import SIDECAR_SUFFIXES, Sidecar, find_sidecar, load_sidecar
+from chorus.storage import IMMUTABLE, Bucket, StoredObject, sha256_file
+
+T = TypeVar("T")
+
+__all__ = [
+    "Context", "Claim", "Release", "claim", "probe", "master", "transcribe", "notes", "draft", "load_release",
+    "render", "publish_objects", "record", "feed", "finish", "fail", "archive", "quarantine",
+    "cached_step", "step_key", "sha256_path", "one_line", "episode_title", "master_options", "transcribe_options",
+    "notes_options", "remaster", "park", "object_records", "error_note", "DONE",
+]
+
+DONE = ("published", "scheduled", "unpublished", "in_review", "approved")
+"""Statuses after which the same bytes offered again are a duplicate; any other status resumes."""
+
+
+def one_line(exc: BaseException | str) -> str:
+    """A single human line for an error (what went wrong), never a traceback.
+
+    >>> one_line(ValueError("bad\\n  input"))
+    'bad input'
+    """
+    text = " ".join(str(exc).split())
+    return text or type(exc).__name__
+
+
+@dataclass
+class Context:
+    """What every step may use: the settings, the catalog and (for publishing steps) the bucket."""
+
+    settings: Settings
+    catalog: Catalog
+    bucket: Bucket | None = None
+
+
+@dataclass
+class Claim:
+    """A recording taken into the catalog (or recognised as already published)."""
+
+    source: Path
+    """The pipeline's own copy, under ``<data>/claimed/<sha256>/`` (an inbox item was moved there)."""
+    sha256: str
+    show: str
+    episode_id: int
+    duplicate: bool = False
+    sidecar: Sidecar = field(default_factory=Sidecar)
+    original: Path | None = None
+    """Where the recording was offered (a command-line path, or the inbox item before the watcher moved it)."""
+
+
+@dataclass
+class Release:
+    """Everything ``render`` needs about an episode, read back from the catalog."""
+
+    episode: Episode
+    show: str
+    show_settings: ShowSettings
+    transcript: Any
+    notes: Any
+    source: Path | None
+    source_sha256: str
+
+
+def sha256_path(path: Path) -> str:
+    """SHA-256 of a recording: a file's bytes, or a folder's tracks (relative name + file hash, sorted)."""
+    path = Path(path)
+    if path.is_file():
+        return sha256_file(path)
+    h = hashlib.sha256()
+    for f in sorted(p for p in path.rglob("*") if p.is_file()):
+        h.update(f.relative_to(path).as_posix().encode() + b"\0" + sha256_file(f).encode())
+    return h.hexdigest()
+
+
+def episode_title(source: Path, sidecar: Sidecar) -> str:
+    """The sidecar's title, else one made from the file name.
+
+    >>> episode_title(Path("2026-03-supervision_in_first_year.mp3"), Sidecar())
+    '2026 03 Supervision In First Year'
+    """
+    if (sidecar.title or "").strip():
+        return sidecar.title.strip()
+    stem = source.name if source.is_dir() else source.stem
+    return " ".join(w.capitalize() if w.islower() else w for w in stem.replace("_", " ").replace("-", " ").split())
+
+
+def _claimed_root(settings: Settings) -> Path:
+    return settings.data_dir.resolve() / "claimed"
+
+
+def _own_copy(settings: Settings, source: Path, side: Path | None, digest: str) -> tuple[Path, Path | None]:
+    """The pipeline's copy of ``source`` under ``claimed/<sha256>/``: used in place when it is already
+    there (the watcher moved it), else copied (a path named on the command line stays where it is)."""
+    root = _claimed_root(settings) / digest
+    if root in source.parents:
+        return source, side
+    root.mkdir(parents=True, exist_ok=True)
+    target = root / source.name
+    if not target.exists():
+        tmp = root / f".{source.name}.copying"
+        if source.is_dir():
+            shutil.rmtree(tmp, ignore_errors=True)
+            shutil.copytree(source, tmp)
+        else:
+            shutil.copy2(source, tmp)
+        tmp.replace(target)
+    side_copy = None
+    if side is not None and side.parent != source:  # a sidecar inside a track folder came with the folder
+        side_copy = root / side.name
+        shutil.copy2(side, side_copy)
+    elif side is not None:
+        side_copy = target / side.name
+    return target, side_copy
+
+
+def claim(ctx: Context, source: Path, show: str | None = None) -> Claim:
+    """Validate the sidecar, hash the recording, refuse exact duplicates, and create (or resume) its episode.
+
+    Raises ``ChorusError`` for a missing file, and ``SidecarError`` (one line naming the file and
+    the field) for a bad sidecar: both before anything is written.
+    """
+    settings, catalog = ctx.settings, ctx.catalog
+    source = Path(source).resolve()
+    if not source.exists():
+        raise ChorusError("file does not exist", path=source)
+    side_path = find_sidecar(source)
+    sidecar = load_sidecar(side_path) if side_path else Sidecar()
+    show_slug, _ = settings.get_show(validate_slug(show, "show") if show else sidecar.show)
+    digest = sha256_path(source)
+    with catalog.session() as s:
+        existing = catalog.find_by_sha(s, digest)
+        if existing is not None and existing.status in DONE:
+            return Claim(source, digest, existing.show.slug, existing.id, duplicate=True, sidecar=sidecar,
+                         original=source)
+    own, _ = _own_copy(settings, source, side_path, digest)
+    with catalog.session() as s:
+        existing = catalog.find_by_sha(s, digest)
+        show_row = catalog.show(s, show_slug)
+        title = episode_title(source, sidecar)
+        if existing is not None and existing.status not in DONE:  # an earlier attempt: resume that episode
+            ep = existing
+            ep.source_path, ep.title = str(own), title
+        else:
+            ep = Episode(show_id=show_row.id, title=title, source_name=source.name, source_sha256=digest,
+                         source_path=str(own), number=sidecar.episode or catalog.next_number(s, show_row.id),
+                         slug=_unique_slug(s, show_row.id, title))
+            s.add(ep)
+        s.flush()
+        episode_id = ep.id
+    catalog.set_status(episode_id, "claimed", source_path=str(own))
+    return Claim(own, digest, show_slug, episode_id, sidecar=sidecar, original=source)
+
+
+def _unique_slug(s, show_id: int, title: str) -> str:
+    base = slugify(title)
+    taken = set(s.scalars(select(Episode.slug).where(Episode.show_id == show_id, Episode.slug.like(f"{base}%"))))
+    slug, n = base, 2
+    while slug in taken:
+        slug, n = f"{base}-{n}", n + 1
+    return slug
+
+
+def cached_step(work: Path, step: str, key: str, fn: Callable[[], T]) -> T:
+    """Run ``fn`` once per ``key``: its result is kept in ``work/.steps/<step>.pickle``.
+
+    A rerun after a crash or a failed upload (same input bytes, same options) reuses the result
+    instead of mastering or transcribing again, as long as every file the result names still
+    exists. (Prefect's own result cache cannot check that the files a result names still exist,
+    and the plain sequence must resume without Prefect too: ``chorus regenerate``, the tests.)
+    """
+    store = work / ".steps" / f"{step}.pickle"
+    if store.is_file():
+        try:
+            saved_key, result = pickle.loads(store.read_bytes())
+        except Exception:  # unreadable (older version, partial write): recompute
+            saved_key, result = None, None
+        if saved_key == key and all(p.exists() for p in _paths_in(result)):
+            return result
+    result = fn()
+    store.parent.mkdir(parents=True, exist_ok=True)
+    tmp = store.with_suffix(".tmp")
+    tmp.write_bytes(pickle.dumps((key, result)))
+    tmp.replace(store)  # atomic: a crash never leaves a half-written cache entry
+    return result
+
+
+def _paths_in(obj: Any) -> list[Path]:
+    if isinstance(obj, Path):
+        return [obj]
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return [p for f in dataclasses.fields(obj) for p in _paths_in(getattr(obj, f.name))]
+    return []
+
+
+def step_key(*parts: Any) -> str:
+    """A cache key from the input hash and the options that shape a step's result.
+
+    >>> step_key("abc", {"a": 1}) == step_key("abc", {"a": 1}) != step_key("abc", {"a": 2})
+    True
+    """
+    return hashlib.sha256(repr(parts).encode()).hexdigest()
+
+
+def _work(settings: Settings, episode_id: int) -> Path:
+    return settings.path("work") / str(episode_id)
+
+
+def master_options(show: ShowSettings):
+    """The show's settings as ``media.MasterOptions``."""
+    from media import MasterOptions
+
+    extra = {k: getattr(show, k) for k in ("denoise", "shorten_pauses_over", "intro", "outro") if hasattr(show, k)}
+    return MasterOptions(target_lufs=show.loudness_lufs, channels=show.channels, bitrate_kbps=show.bitrate_kbps,
+                         **extra)
+
+
+def transcribe_options(show: ShowSettings, sidecar: Sidecar):
+    """The show's (and the episode's) settings as ``transcripts.TranscribeOptions``."""
+    from transcripts import TranscribeOptions
+
+    # People's names are speaker labels, not hotwords: with tiny.en, long hotword lists make
+    # faster-whisper skip speech (measured: WER 0.10 -> 0.39 on the panel clip with two names).
+    glossary = list(dict.fromkeys([*show.glossary, *sidecar.glossary]))
+    # an episode's sidecar may name its own language, or "auto" to let a multilingual model detect it
+    language = sidecar.language or show.language
+    return TranscribeOptions(model=show.whisper_model, language=None if language == "auto" else language,
+                             glossary=glossary, speakers=[name for name, _role in sidecar.people])
+
+
+def notes_options(show: ShowSettings, transcript):
+    """``NotesOptions`` in the transcript's language (stop words and stemming follow it)."""
+    from transcripts.notes import NotesOptions
+
+    return NotesOptions(language=transcript.language or show.language)
+
+
+def probe(claim_: Claim):
+    """``media.probe`` of the claimed recording: a bad file fails here, before anything is produced."""
+    from media import probe as probe_media
+
+    return probe_media(claim_.source)
+
+
+def master(ctx: Context, claim_: Claim):
+    """Master the recording into ``work/<episode>/master`` (cached by content and options)."""
+    from media import master as master_media
+
+    _slug, show = ctx.settings.get_show(claim_.show)
+    opts = master_options(show)
+    work = _work(ctx.settings, claim_.episode_id)
+    ctx.catalog.set_status(claim_.episode_id, "mastering")
+    return cached_step(work, "master", step_key(claim_.sha256, opts),
+                       lambda: master_media(claim_.source, work / "master", opts))
+
+
+def transcribe(ctx: Context, claim_: Claim, mastered):
+    """Transcribe the mastered speech (cached by content and options)."""
+    from transcripts import transcribe as transcribe_audio
+
+    _slug, show = ctx.settings.get_show(claim_.show)
+    opts = transcribe_options(show, claim_.sidecar)
+    ctx.catalog.set_status(claim_.episode_id, "transcribing")
+    key = step_key(claim_.sha256, master_options(show), opts)
+    return cached_step(_work(ctx.settings, claim_.episode_id), "transcribe", key,
+                       lambda: transcribe_audio(mastered.speech_wav, opts,
+                                                timeline=getattr(mastered, "timeline", None)))
+
+
+def notes(ctx: Context, claim_: Claim, transcript):
+    """Draft show notes and chapters in the transcript's language; the sidecar's values win."""
+    from transcripts.notes import make_notes
+
+    _slug, show = ctx.settings.get_show(claim_.show)
+    return make_notes(transcript, notes_options(show, transcript), claim_.sidecar.to_notes_dict())
+
+
+def draft(ctx: Context, claim_: Claim, mastered, transcript, notes_) -> int:
+    """Store the machine drafts as new revisions (append-only) and what mastering measured."""
+    catalog = ctx.catalog
+    catalog.add_revision(TranscriptRevision, claim_.episode_id, transcript.to_dict())
+    catalog.add_revision(NotesRevision, claim_.episode_id, notes_.to_dict())
+    media_info = {k: v for k, v in vars(mastered).items() if isinstance(v, (int, float, str, bool)) or v is None}
+    # the source spans mastering kept: maps a time in the original recording onto the published audio
+    media_info["kept"] = [[round(a, 3), round(b, 3)] for a, b in (mastered.kept or [])]
+    fields = {"published_at": claim_.sidecar.publish_at} if claim_.sidecar.publish_at else {}
+    catalog.set_status(claim_.episode_id, "drafted", duration=mastered.duration, media=media_info, **fields)
+    return claim_.episode_id
+
+
+def load_release(ctx: Context, episode_id: int) -> Release:
+    """The episode and its current transcript and notes revisions (a volunteer's edit wins)."""
+    from transcripts import Transcript
+    from transcripts.notes import ShowNotes
+
+    with ctx.catalog.session() as s:
+        ep = s.get(Episode, episode_id)
+        if ep is None:
+            raise ChorusError(f"there is no episode {episode_id}; `chorus status` lists them")
+        show = ep.show.slug
+        s.expunge(ep)
+    t_rev = ctx.catalog.current_revision(TranscriptRevision, episode_id)
+    n_rev = ctx.catalog.current_revision(NotesRevision, episode_id)
+    if t_rev is None or n_rev is None:
+        raise ChorusError(f"episode {episode_id} has no transcript yet; run it again with `chorus retry {episode_id}`")
+    _slug, show_settings = ctx.settings.get_show(show)
+    source = Path(ep.source_path) if ep.source_path else None
+    return Release(ep, show, show_settings, Transcript.from_dict(t_rev.data), ShowNotes.from_dict(n_rev.data),
+                   source, ep.source_sha256)
+
+
+def remaster(ctx: Context, release: Release):
+    """The mastered audio cached when the episode was first processed (mastered again only if the
+    work folder was cleaned up, from the original in claimed/ or archive/)."""
+    from media import master as master_media
+
+    opts = master_options(release.show_settings)
+    work = _work(ctx.settings, release.episode.id)
+    if release.source is None or not release.source.exists():
+        store = work / ".steps" / "master.pickle"
+        if store.is_file():
+            return pickle.loads(store.read_bytes())[1]
+        raise ChorusError(f"the original of episode {release.episode.id} is gone from {release.source}, so its "
+                          "audio cannot be rendered again")
+    return cached_step(work, "master", step_key(release.source_sha256, opts),
+                       lambda: master_media(release.source, work / "master", opts))
+
+
+def render(ctx: Context, release: Release, mastered) -> dict[str, Path]:
+    """Every per-episode file to publish, by kind: mp3 (tagged), vtt, srt, json, txt, html, chapters."""
+    from media import Id3Tags, write_id3
+    from transcripts import write_formats
+    from transcripts.notes import chapters_json
+
+    ep, show, notes_ = release.episode, release.show_settings, release.notes
+    out = _work(ctx.settings, ep.id) / "publish"
+    out.mkdir(parents=True, exist_ok=True)
+    ctx.catalog.set_status(ep.id, "rendering")
+    files = dict(write_formats(release.transcript, out, "transcript", title=ep.title))
+    mp3 = out / "episode.mp3"
+    shutil.copyfile(mastered.mp3, mp3)
+    artwork = show.artwork if show.artwork and Path(show.artwork).is_file() else _default_artwork()
+    when = ep.published_at or utcnow()
+    write_id3(mp3, Id3Tags(title=ep.title, show=show.title, author=show.author, date=when.date().isoformat(),
+                           episode=ep.number, cover=artwork), notes_.chapters)
+    files["mp3"] = mp3
+    if notes_.chapters:
+        chapters = out / "chapters.json"
+        chapters.write_text(json.dumps(chapters_json(notes_.chapters, title=ep.title), indent=1), encoding="utf-8")
+        files["chapters"] = chapters
+    if getattr(mastered, "video", None):
+        files["mp4"] = Path(mastered.video)
+    if getattr(mastered, "poster", None):
+        files["poster"] = Path(mastered.poster)
+    return files
+
+
+def _default_artwork() -> Path:
+    return Path(__file__).parent / "assets" / "artwork.jpg"
+
+
+_CTYPE_OVERRIDES = {"chapters": "application/json+chapters"}
+
+
+def publish_objects(ctx: Context, release: Release, files: dict[str, Path]) -> dict[str, StoredObject]:
+    """Upload media and transcripts under immutable content-addressed keys (skipping unchanged ones).
+
+    Raises ``ChorusError`` (one line) when a file cannot be read or the store refuses it, and
+    ``StoreUnavailable`` while the store cannot be reached; the live feed is untouched because it
+    is only rebuilt afterwards.
+    """
+    bucket = ctx.bucket
+    base = f"{ctx.settings.show_prefix(release.show)}/{release.episode.slug}"
+    stored = {}
+    for kind, path in files.items():
+        try:
+            digest = sha256_file(path)
+        except OSError as e:
+            raise ChorusError(f"cannot read the file to upload ({e.strerror or e}); nothing new was published, "
+                              "the live feed is unchanged", path=path) from e
+        key = f"{base}/{digest[:16]}{path.suffix.lower()}"
+        stored[kind] = bucket.put_file(key, path, cache_control=IMMUTABLE, ctype=_CTYPE_OVERRIDES.get(kind))
+    bucket.wait_visible(list(stored.values()))
+    return stored
+
+
+def object_records(stored: dict[str, StoredObject]) -> dict[str, dict[str, Any]]:
+    """Published objects as the catalog keeps them (``Episode.objects``)."""
+    return {k: {"key": o.key, "url": o.url, "length": o.length, "type": o.type, "sha256": o.sha256}
+            for k, o in stored.items()}
+
+
+def record(ctx: Context, release: Release, stored: dict[str, StoredObject]) -> datetime:
+    """Record the uploaded objects and the release time; the episode is ``releasing`` until the feed
+    that lists it is written (``finish``). Returns when it goes public: its first release time, the
+    sidecar's ``publish_at`` (set by ``draft``), or now."""
+    ep = release.episode
+    when = ep.published_at or utcnow()
+    ctx.catalog.set_status(ep.id, "releasing", objects=object_records(stored), published_at=when)
+    return when
+
+
+def feed(ctx: Context, show: str):
+    """Regenerate and upload the show's pages, then its feed LAST (``chorus.publishing.publish_show``):
+    conditional write, every referenced object checked first; a failure leaves the live feed as it was."""
+    from chorus.publishing import publish_show
+
+    return publish_show(ctx.bucket, ctx.settings, ctx.catalog, show).feed
+
+
+def finish(ctx: Context, episode_id: int, detail: str | None = None) -> str:
+    """Mark the episode ``published`` (its feed is written), or ``scheduled`` while its time is ahead;
+    archive the pipeline's copy of the original. Returns the status."""
+    with ctx.catalog.session() as s:
+        ep = s.get_one(Episode, episode_id)
+        when, source = ep.published_at, Path(ep.source_path) if ep.source_path else None
+    status = "scheduled" if when is not None and when > utcnow() else "published"
+    claimed = _claimed_root(ctx.settings)
+    if source is not None and source.exists() and claimed in source.parents:
+        source = archive(ctx.settings, source)
+    ctx.catalog.set_status(episode_id, status, detail=detail, source_path=str(source) if source else None)
+    return status
+
+
+def _move_aside(source: Path, folder: Path) -> Path:
+    """Move a recording (and the sidecar beside it) into ``folder``, numbering the name on a clash."""
+    folder.mkdir(parents=True, exist_ok=True)
+    side = find_sidecar(source) if source.exists() else None
+    is_file = source.is_file()
+    stem, suffix = (source.stem, source.suffix) if is_file else (source.name, "")
+    target, n = folder / source.name, 1
+    while target.exists() or any((folder / f"{target.stem if is_file else target.name}{s}").exists()
+                                 for s in SIDECAR_SUFFIXES):
+        target, n = folder / f"{stem}.{n}{suffix}", n + 1
+    shutil.move(str(source), str(target))
+    if side is not None and side.exists() and side.parent != target:
+        base = target.stem if is_file else target.name
+        shutil.move(str(side), str(folder / f"{base}{side.suffix}"))
+    _drop_empty_claim(source)
+    return target
+
+
+def _drop_empty_claim(source: Path) -> None:
+    """Remove ``claimed/<sha256>/`` once nothing is left in it (only our own, empty folder)."""
+    parent = source.parent
+    if parent.parent.name == "claimed" and parent.is_dir() and not any(parent.iterdir()):
+        parent.rmdir()
+
+
+def archive(settings: Settings, source: Path) -> Path:
+    """Move the pipeline's copy of a published original to ``<data>/archive/`` (kept, never deleted)."""
+    return _move_aside(Path(source), settings.path("archive"))
+
+
+def error_note(path: Path) -> Path:
+    """The ``<name>.error.txt`` written beside a quarantined input."""
+    return path.parent / f"{path.name}.error.txt"
+
+
+def quarantine(settings: Settings, source: Path, reason: str, original: Path | None = None) -> Path | None:
+    """Move a failed input to ``<data>/failed/`` beside ``<name>.error.txt`` saying why and how to retry.
+
+    Only the pipeline's own copy (under the data directory) is moved; a file named on the command
+    line stays where it was.
+    """
+    source = Path(source)
+    if not source.exists():
+        return None
+    data = settings.data_dir.resolve()
+    if data not in source.resolve().parents:
+        target = _copy_aside(source, settings.path("failed"))
+    else:
+        target = _move_aside(source, settings.path("failed"))
+    where = f" (the original is still at {original})" if original and original.exists() else ""
+    error_note(target).write_text(
+        f"{reason}\n\nTo retry: fix the problem (the recording, or its sidecar beside it), then run: "
+        f"chorus retry {target}{where}, or move {target.name} and its sidecar back into the inbox.\n",
+        encoding="utf-8")
+    return target
+
+
+def _copy_aside(source: Path, folder: Path) -> Path:
+    """Copy a recording named on the command line (and its sidecar) into ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    side = find_sidecar(source)
+    is_file = source.is_file()
+    stem, suffix = (source.stem, source.suffix) if is_file else (source.name, "")
+    target, n = folder / source.name, 1
+    while target.exists():
+        target, n = folder / f"{stem}.{n}{suffix}", n + 1
+    (shutil.copy2 if is_file else shutil.copytree)(source, target)
+    if side is not None and side.parent != source:
+        shutil.copy2(side, folder / f"{target.stem if is_file else target.name}{side.suffix}")
+    return target
+
+
+def fail(ctx: Context, claim_: Claim | None, source: Path, reason: str) -> Path | None:
+    """Record a failure (catalog + quarantine); returns where the pipeline's copy now is."""
+    moved = quarantine(ctx.settings, claim_.source if claim_ else source, reason,
+                       original=claim_.original if claim_ else None)
+    if claim_ is not None and not claim_.duplicate:
+        ctx.catalog.set_status(claim_.episode_id, "failed", detail=reason,
+                               source_path=str(moved) if moved else None)
+    return moved
+
+
+def park(ctx: Context, claim_: Claim | None, reason: str) -> None:
+    """The store is unreachable: keep the recording claimed (never quarantined) and say so; ``chorus up``
+    (or ``chorus retry``) runs it again, reusing every finished step."""
+    if claim_ is not None and not claim_.duplicate:
+        ctx.catalog.set_status(claim_.episode_id, "waiting", detail=reason)
