@@ -8,12 +8,9 @@ Every model forbids unknown keys: a misspelt setting is a :class:`SettingsError`
 """
 from __future__ import annotations
 
-import difflib
 import os
 import re
 import tomllib
-import types
-import typing
 import unicodedata
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -28,11 +25,12 @@ from pydantic_settings import (
 )
 
 from chorus.errors import ChorusError
+from chorus.validation import closest_key, describe_validation_error
 
 __all__ = [
     "Settings", "ShowSettings", "FundingSettings", "PublishSettings", "InboxSettings", "ProcessingSettings",
     "EmbeddedSettings", "SettingsError", "load_settings", "slugify", "validate_slug", "validate_language",
-    "validate_http_url", "describe_validation_error",
+    "validate_http_url",
 ]
 
 DEFAULT_SHOW = "community-podcast"
@@ -372,7 +370,7 @@ def _check_env_names() -> None:
         parts = tuple(key[len("CHORUS_"):].lower().split("__"))
         if parts[0] in Settings.model_fields:
             continue  # unknown keys below a known table: extra="forbid" reports them
-        near = _near(Settings, parts)
+        near = closest_key(Settings, parts)
         if near:
             raise SettingsError(f"unknown setting {'.'.join(parts)!r} (did you mean "
                                 f"{'CHORUS_' + '__'.join(near).upper()}?)", path=key)
@@ -390,79 +388,3 @@ def _origin(loc: tuple, config: Path | None) -> str:
     if config is not None:
         return ", ".join([str(config), *below])
     return ", ".join(below) or "settings"
-
-
-def describe_validation_error(exc: ValidationError, model: type[BaseModel], noun: str = "setting") -> tuple[tuple, str]:
-    """The first problem of ``exc`` as ``(location, one line)``, e.g. ``"publish.buckt"`` with a suggestion.
-
-    >>> try:
-    ...     PublishSettings.model_validate({"buckt": "x"})
-    ... except ValidationError as e:
-    ...     describe_validation_error(e, PublishSettings)[1]
-    "unknown setting 'buckt' (did you mean 'bucket'?)"
-    """
-    errors = exc.errors(include_url=False)
-    first = errors[0]
-    loc = tuple(first["loc"])
-    key = ".".join(str(p) for p in loc)
-    if first["type"] == "extra_forbidden":
-        near = _near(model, loc)
-        text = f"unknown {noun} {key!r}" + (f" (did you mean {'.'.join(map(str, near))!r}?)" if near else "")
-    else:
-        msg = re.sub(r"^(Value error|Assertion failed), ", "", first["msg"])
-        msg = msg[:1].lower() + msg[1:]
-        got = first.get("input")
-        if first["type"] not in ("value_error", "missing") and isinstance(got, (str, int, float)) and len(repr(got)) < 60:
-            msg += f" (got {got!r})"
-        text = f"{key}: {msg}" if key else msg
-    if len(errors) > 1:
-        text += f" (and {len(errors) - 1} more)"
-    return loc, text
-
-
-def _submodel(annotation: Any) -> tuple[type[BaseModel] | None, bool]:
-    """The model inside an annotation, and whether it sits in a container (list/dict: one loc step more)."""
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation, False
-    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
-    if origin is Annotated:
-        return _submodel(args[0])
-    if origin in (typing.Union, types.UnionType):
-        for arg in args:
-            found = _submodel(arg)
-            if found[0] is not None:
-                return found
-    if origin in (list, dict, tuple) and args:
-        return _submodel(args[-1])[0], True
-    return None, False
-
-
-def _keys(model: type[BaseModel]) -> dict[str, type[BaseModel] | None]:
-    """Keys a model accepts (field names and aliases) and the model each leads to (nested, not in a container)."""
-    out: dict[str, type[BaseModel] | None] = {}
-    for name, field in model.model_fields.items():
-        sub, container = _submodel(field.annotation)
-        aliases = getattr(field.validation_alias, "choices", None) or [field.validation_alias or name]
-        for alias in {name, *(a for a in aliases if isinstance(a, str))}:
-            out[alias] = None if container else sub
-    return out
-
-
-def _near(model: type[BaseModel], loc: tuple) -> tuple | None:
-    """The accepted key closest to the unknown ``loc[-1]``: first in its own table, then in any other table."""
-    parent: type[BaseModel] | None = model
-    steps = list(loc[:-1])
-    while steps and parent is not None:
-        field = parent.model_fields.get(str(steps.pop(0)))
-        sub, container = _submodel(field.annotation) if field else (None, False)
-        if container and steps:
-            steps.pop(0)
-        parent = sub
-    name = str(loc[-1])
-    if parent is not None:
-        close = difflib.get_close_matches(name, list(_keys(parent)), n=1, cutoff=0.6)
-        if close:
-            return (*loc[:-1], close[0])
-    moved = {k: (table, k) for table, sub in _keys(model).items() if sub for k in _keys(sub)}
-    close = difflib.get_close_matches(name, list(moved), n=1, cutoff=0.8)
-    return moved[close[0]] if close else None

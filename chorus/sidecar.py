@@ -22,7 +22,8 @@ import yaml
 from pydantic import (AfterValidator, AliasChoices, BaseModel, ConfigDict, Field, ValidationError, field_validator,
                       model_validator)
 
-from chorus.settings import describe_validation_error, validate_http_url, validate_language, validate_slug
+from chorus.settings import validate_http_url, validate_language, validate_slug
+from chorus.validation import describe_validation_error
 from transcripts.notes import parse_time
 
 __all__ = ["SIDECAR_SUFFIXES", "Sidecar", "SidecarPerson", "SidecarChapter", "SidecarResource", "SidecarError",
