@@ -76,8 +76,8 @@ def _detect(audios: list[str]) -> None:
     """Language detection three ways on each recording (the base model's encoder only)."""
     from faster_whisper import decode_audio
     from transcripts import TranscribeOptions
-    from transcripts import _audio, _clean
-    from transcripts.api import _detect_language
+    from transcripts.api import detect_language
+    from transcripts.audio import AudioFile, speech_regions
     from transcripts.engines import get_engine
     opts = TranscribeOptions(model="base", language=None)
     engine = get_engine(opts)
@@ -85,10 +85,10 @@ def _detect(audios: list[str]) -> None:
         a = decode_audio(path)
         first30 = engine.model.detect_language(a)[0]
         fw4 = engine.model.detect_language(a, vad_filter=True, language_detection_segments=4)[0]
-        with _audio.AudioFile(path) as audio:
-            speech = _audio.speech_regions(audio, lambda x: _clean.speech_regions(x, opts), 600.0)
+        with AudioFile(path) as audio:
+            speech = speech_regions(audio, opts)
             t0 = time.perf_counter()
-            ours = _detect_language(engine, audio, speech, opts.language_detection_segments)
+            ours = detect_language(audio, opts, speech)
             dt = time.perf_counter() - t0
         print(json.dumps({"path": path, "first30": first30, "fw4": fw4, "chorus": ours, "chorus_s": dt}))
 

@@ -82,10 +82,10 @@ def _whole(audio: str) -> None:
     """The old way, for comparison: the whole recording decoded to one array, then VAD over it."""
     from faster_whisper.audio import decode_audio
     from transcripts import TranscribeOptions
-    from transcripts._clean import speech_regions
+    from transcripts.audio import vad_regions
     t0 = time.perf_counter()
     a = decode_audio(audio, sampling_rate=16000)
-    speech_regions(a, TranscribeOptions())
+    vad_regions(a, TranscribeOptions())
     print(json.dumps({"config": "whole-array decode + VAD only (before)", "seconds": time.perf_counter() - t0,
                       "duration": len(a) / 16000, "rtf": (time.perf_counter() - t0) / (len(a) / 16000),
                       "wer": None, "words": 0, "peak_rss_mb": _peak_rss_mb(), "load1": os.getloadavg()[0]}))

@@ -1,25 +1,11 @@
-"""Speech regions, guards against invented text, timing snapped to speech, glossary spelling."""
+"""Guards against invented text, timing snapped to speech, glossary spelling, words grouped into phrases."""
 from __future__ import annotations
 
 import bisect
 import re
 from difflib import SequenceMatcher
 
-import numpy as np
-
 from .model import Segment, TranscribeOptions, Word
-
-SR = 16000
-
-
-def speech_regions(audio: np.ndarray, options: TranscribeOptions) -> list[tuple[float, float]]:
-    """Silero VAD (shipped inside faster-whisper) speech regions, in seconds."""
-    from faster_whisper.vad import VadOptions, get_speech_timestamps
-    if not options.vad:
-        return [(0.0, len(audio) / SR)] if len(audio) else []
-    vad = VadOptions(threshold=options.vad_threshold, min_silence_duration_ms=options.vad_min_silence_ms,
-                     speech_pad_ms=options.vad_pad_ms, min_speech_duration_ms=120)
-    return [(round(c["start"] / SR, 3), round(c["end"] / SR, 3)) for c in get_speech_timestamps(audio, vad)]
 
 
 def guard(words: list[Word], speech: list[tuple[float, float]], options: TranscribeOptions) -> list[Word]:

@@ -2,20 +2,19 @@
 from __future__ import annotations
 
 import logging
-import math
 from dataclasses import replace
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
-from . import _audio, _clean
-from ._audio import AudioFile
+from . import _clean
+from .audio import AudioFile, blocks, speech_regions
 from .errors import TranscriptError
 from .model import Segment, Transcript, TranscribeOptions, Word
 from .weights import whisper_language
 
-__all__ = ["transcribe", "load_audio"]
+__all__ = ["transcribe", "detect_language", "BLOCK_SECONDS", "VAD_WINDOW_SECONDS"]
 log = logging.getLogger(__name__)
 
 SR = 16000
@@ -23,15 +22,6 @@ BLOCK_SECONDS = 1200.0
 """Longest stretch of audio decoded at once (bounds memory on long recordings)."""
 VAD_WINDOW_SECONDS = 600.0
 """Stretch of audio the voice-activity detector looks at at once."""
-
-
-def load_audio(path: str | Path) -> np.ndarray:
-    """Decode any audio or video file to 16 kHz mono float32 (PyAV, as faster-whisper does).
-
-    The whole recording as one array (460 MB for 2 hours); :func:`transcribe` itself never does this.
-    """
-    with AudioFile(path) as audio:
-        return audio.read()
 
 
 def transcribe(audio_path: str | Path, options: TranscribeOptions | None = None,
@@ -56,8 +46,7 @@ def transcribe(audio_path: str | Path, options: TranscribeOptions | None = None,
     language = _stated_language(engine, options, audio_path)
     with AudioFile(audio_path) as audio:  # samples stay on disk: memory does not grow with length
         duration = round(audio.duration, 3)
-        speech = _audio.speech_regions(audio, lambda a: _clean.speech_regions(a, options),
-                                        VAD_WINDOW_SECONDS)
+        speech = speech_regions(audio, options, VAD_WINDOW_SECONDS)
         try:
             if language is None:
                 language = _detect_language(engine, audio, speech, options.language_detection_segments)
@@ -96,6 +85,18 @@ def _stated_language(engine, options: TranscribeOptions, audio_path) -> str | No
                                               "(pip install 'chorus-podcast[multilingual]') or another multilingual model")
         return "en"
     return language
+
+
+def detect_language(audio: AudioFile, options: TranscribeOptions,
+                    speech: list[tuple[float, float]] | None = None) -> str:
+    """The language a multilingual ``options.model`` hears in ``audio``, as :func:`transcribe` finds it when
+    ``options.language`` is None: the vote of ``options.language_detection_segments`` 30 s windows of
+    speech spread over the recording. ``speech`` is :func:`transcripts.audio.speech_regions` of ``audio``
+    (found here when not given)."""
+    from .engines import get_engine
+    if speech is None:
+        speech = speech_regions(audio, options, VAD_WINDOW_SECONDS)
+    return _detect_language(get_engine(options), audio, speech, options.language_detection_segments)
 
 
 def _detect_language(engine, audio: AudioFile, speech: list[tuple[float, float]], windows: int) -> str:
@@ -154,7 +155,7 @@ def _decode(engine, audio: AudioFile, options: TranscribeOptions,
             speech: list[tuple[float, float]]) -> list[Segment]:
     """Decode ``speech`` block by block (at most ``BLOCK_SECONDS`` of audio in memory at a time)."""
     out: list[Segment] = []
-    for group in _audio.blocks(speech, BLOCK_SECONDS):
+    for group in blocks(speech, BLOCK_SECONDS):
         off = max(0.0, group[0][0] - 0.5)
         samples = audio.read(off, group[-1][1] + 0.5)
         local = [(round(s - off, 3), round(e - off, 3)) for s, e in group]

@@ -5,7 +5,7 @@ import numpy as np
 
 import transcripts.api as api
 from transcripts import TranscribeOptions, TranscriptError, transcribe
-from transcripts._audio import AudioFile
+from transcripts.audio import AudioFile
 
 from .conftest import wer
 
@@ -18,7 +18,7 @@ def test_audio_file_reads_the_same_samples_as_decode_audio(panel):
         assert np.array_equal(a.read(), whole)
         assert np.array_equal(a.read(10.0, 12.5), whole[160000:200000])
         assert len(a.read(a.duration - 1, a.duration + 5)) == 16000  # clamped at the end
-        raw = a._raw
+        raw = a.samples_path
     import os
     assert not os.path.exists(raw)  # the temporary samples file is removed
 

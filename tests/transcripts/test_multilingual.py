@@ -130,9 +130,11 @@ def test_detection_reads_beyond_the_first_30_seconds(synth):
     detection (the first 30 s) and faster-whisper's (consecutive windows of VAD speech, first confident
     one wins) say English; the vote over windows spread across the speech, which ``transcribe`` runs
     when ``language`` is None, says French. (Only detection runs here: decoding is tested on lang-de.)"""
+    from dataclasses import replace
+
     from faster_whisper import decode_audio
-    from transcripts import _audio, _clean
-    from transcripts.api import _detect_language
+    from transcripts.api import detect_language
+    from transcripts.audio import AudioFile, speech_regions
     from transcripts.engines import get_engine
     path, truth = synth("lang-mixed")
     spoken = [x for x in truth["turns"] if x.get("speaker")]
@@ -144,10 +146,10 @@ def test_detection_reads_beyond_the_first_30_seconds(synth):
     audio = decode_audio(str(path))
     assert engine.model.detect_language(audio)[0] == "en"
     assert engine.model.detect_language(audio, vad_filter=True, language_detection_segments=4)[0] == "en"
-    with _audio.AudioFile(path) as recording:
-        speech = _audio.speech_regions(recording, lambda a: _clean.speech_regions(a, options), 600.0)
-        assert _detect_language(engine, recording, speech, 1) == "en"  # one window: Whisper's behaviour
-        assert _detect_language(engine, recording, speech, options.language_detection_segments) == "fr"
+    with AudioFile(path) as recording:
+        speech = speech_regions(recording, options)
+        assert detect_language(recording, replace(options, language_detection_segments=1), speech) == "en"  # Whisper's
+        assert detect_language(recording, options, speech) == "fr"
 
 
 def test_detects_german(synth):
@@ -159,7 +161,7 @@ def test_detects_german(synth):
 
 def test_openai_engine_converts_base_and_detects_german(synth):
     """openai-whisper runs the base model converted from CTranslate2 (its dimensions differ from tiny's)."""
-    from transcripts.api import load_audio
+    from transcripts.audio import load_audio
     from transcripts.engines import get_engine
     path, _ = synth("lang-de")
     engine = get_engine(base(engine="openai-whisper"))

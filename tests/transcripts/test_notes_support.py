@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections import Counter
 
 from transcripts.model import Segment, Transcript, Word
-from transcripts.notes._text import tokens
+from transcripts.notes import tokens
 
 
 def truth_transcript(truth: dict) -> Transcript:

@@ -10,9 +10,8 @@ from __future__ import annotations
 import pytest
 
 from transcripts.model import Segment, Transcript, Word
-from transcripts.notes import NotesOptions, make_notes
-from transcripts.notes import _segment
-from transcripts.notes._chapters import min_length
+from transcripts.notes import NotesOptions, make_notes, min_length
+from transcripts.notes import _segment  # white-box: a small word budget sends a 13-minute episode down the 2-hour path
 
 from tests.transcripts.test_notes_support import keyword_topics, pk, topic_spans, truth_transcript
 

@@ -9,6 +9,7 @@ import numpy as np
 from ..weights import model_label, model_path
 from ..errors import TranscriptError
 from ..model import Segment, TranscribeOptions, Word
+from ._decoding import clips, join_elisions, prompt, spread
 
 
 def _threads(threads: int) -> int:
@@ -60,29 +61,29 @@ class FasterWhisperEngine:
             import ctranslate2
             ctranslate2.set_random_seed(options.seed)
         language = options.language if self.multilingual else "en"
-        prompt = _prompt(options.glossary)
+        hotwords = prompt(options.glossary)
         common = dict(
             language=language, beam_size=options.beam_size, best_of=options.beam_size,
             word_timestamps=options.word_timestamps, condition_on_previous_text=False,
             compression_ratio_threshold=options.compression_ratio_threshold,
             log_prob_threshold=options.log_prob_threshold, no_speech_threshold=options.no_speech_threshold,
-            temperature=options.temperatures, hotwords=prompt or None,
+            temperature=options.temperatures, hotwords=hotwords or None,
             initial_prompt=None,
         )
         # Batched decoding with hotwords drops whole clips (measured: a 3-turn glossary clip lost its
         # middle turn in most runs), so a glossary selects the sequential path. A multilingual model
         # keeps Whisper's timestamp tokens: without them, 30 s clips of French loop ("X. X. X.") and
         # lose the rest of the clip (measured on lang-fr/lang-mixed: WER 0.92/0.76 without, 0.59/0.66 with).
-        if options.batched and not prompt:
+        if options.batched and not hotwords:
             from faster_whisper import BatchedInferencePipeline
-            clips = _clips(speech, max_len=30.0)
+            spans = clips(speech, max_len=30.0)
             segs, _info = BatchedInferencePipeline(self.model).transcribe(
-                audio, clip_timestamps=clips, batch_size=options.batch_size,
+                audio, clip_timestamps=spans, batch_size=options.batch_size,
                 without_timestamps=not self.multilingual, vad_filter=False, **common)
         else:
-            clips = [t for c in _clips(speech, max_len=30.0) for t in (c["start"], c["end"])]
+            spans = [t for c in clips(speech, max_len=30.0) for t in (c["start"], c["end"])]
             segs, _info = self.model.transcribe(
-                audio, clip_timestamps=clips, vad_filter=False,
+                audio, clip_timestamps=spans, vad_filter=False,
                 hallucination_silence_threshold=(options.hallucination_silence_threshold
                                                  if options.word_timestamps else None),
                 **common)
@@ -91,65 +92,8 @@ class FasterWhisperEngine:
             words = [Word(w.word.strip(), round(float(w.start), 3), round(float(w.end), 3), round(float(w.probability), 4))
                      for w in (s.words or []) if w.word.strip()]
             if not options.word_timestamps:
-                words = _spread(s.text, s.start, s.end, s.avg_logprob)
+                words = spread(s.text, s.start, s.end, s.avg_logprob)
             if language != "en":
-                words = _join_elisions(words)
+                words = join_elisions(words)
             out.append(Segment(round(float(s.start), 3), round(float(s.end), 3), s.text.strip(), None, words))
         return language, out
-
-
-def _join_elisions(words: list[Word]) -> list[Word]:
-    """Join the pieces Whisper's word splitter cuts at an apostrophe or hyphen (``J 'aime`` → ``J'aime``).
-
-    Its splitter treats a leading ``'`` or ``-`` as an opening quote or dash and starts a new word, which
-    breaks French, Italian or Catalan elisions and ``est-ce``-style compounds apart.
-
-    >>> [w.text for w in _join_elisions([Word("J", 0, .1), Word("'aime", .1, .4), Word("Qu", .5, .6),
-    ...                                  Word("'est", .6, .7), Word("-ce", .7, .8), Word("-", 1, 1.1)])]
-    ["J'aime", "Qu'est-ce", '-']
-    """
-    out: list[Word] = []
-    for w in words:
-        if out and len(w.text) > 1 and w.text[0] in "'’-" and w.text[1].isalpha() and out[-1].text[-1:].isalpha():
-            prev = out[-1]
-            out[-1] = Word(prev.text + w.text, prev.start, w.end, min(prev.probability, w.probability), prev.speaker)
-        else:
-            out.append(w)
-    return out
-
-
-def _prompt(glossary: list[str]) -> str:
-    return ", ".join(t.strip() for t in glossary if t.strip())
-
-
-def _clips(speech: list[tuple[float, float]], max_len: float) -> list[dict]:
-    """Group VAD regions into chunks of at most ``max_len`` seconds (for the batched pipeline).
-
-    >>> _clips([(0.0, 10.0), (11.0, 25.0), (26.0, 40.0)], 30.0)
-    [{'start': 0.0, 'end': 25.0}, {'start': 26.0, 'end': 40.0}]
-    """
-    out: list[dict] = []
-    for s, e in speech:
-        while e - s > max_len:  # a very long region: cut it into max_len pieces
-            out.append({"start": s, "end": s + max_len})
-            s += max_len
-        if out and e - out[-1]["start"] <= max_len and s - out[-1]["end"] < 2.0:
-            out[-1]["end"] = e
-        else:
-            out.append({"start": s, "end": e})
-    return out
-
-
-def _spread(text: str, start: float, end: float, avg_logprob: float) -> list[Word]:
-    """Words for a segment decoded without word timestamps: times spread by character count."""
-    toks = text.split()
-    if not toks:
-        return []
-    total = sum(len(t) + 1 for t in toks)
-    prob = float(np.exp(avg_logprob)) if avg_logprob is not None else 1.0
-    out, t = [], start
-    for tok in toks:
-        d = (end - start) * (len(tok) + 1) / total
-        out.append(Word(tok, round(t, 3), round(t + d, 3), round(prob, 4)))
-        t += d
-    return out

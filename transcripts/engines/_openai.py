@@ -14,7 +14,7 @@ import numpy as np
 from ..errors import TranscriptError
 from ..model import Segment, TranscribeOptions, Word
 from ..weights import model_label, model_path
-from ._faster import _clips, _join_elisions, _prompt
+from ._decoding import clips, join_elisions, prompt, spread
 
 
 def _import():
@@ -98,17 +98,16 @@ class OpenAIWhisperEngine:
             temperature=tuple(options.temperatures), word_timestamps=options.word_timestamps,
             condition_on_previous_text=False, compression_ratio_threshold=options.compression_ratio_threshold,
             logprob_threshold=options.log_prob_threshold, no_speech_threshold=options.no_speech_threshold,
-            initial_prompt=_prompt(options.glossary) or None,
+            initial_prompt=prompt(options.glossary) or None,
             hallucination_silence_threshold=options.hallucination_silence_threshold if options.word_timestamps else None,
-            clip_timestamps=[t for c in _clips(speech, 30.0) for t in (c["start"], c["end"])], **{k: v for k, v in kw.items() if v})
+            clip_timestamps=[t for c in clips(speech, 30.0) for t in (c["start"], c["end"])], **{k: v for k, v in kw.items() if v})
         out = []
         for s in result["segments"]:
             words = [Word(w["word"].strip(), round(float(w["start"]), 3), round(float(w["end"]), 3),
                           round(float(w["probability"]), 4)) for w in s.get("words", []) if w["word"].strip()]
             if not options.word_timestamps:
-                from ._faster import _spread
-                words = _spread(s["text"], s["start"], s["end"], s.get("avg_logprob"))
+                words = spread(s["text"], s["start"], s["end"], s.get("avg_logprob"))
             if language != "en":
-                words = _join_elisions(words)
+                words = join_elisions(words)
             out.append(Segment(round(float(s["start"]), 3), round(float(s["end"]), 3), s["text"].strip(), None, words))
         return result.get("language") or language or "en", out

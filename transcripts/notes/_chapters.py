@@ -6,7 +6,7 @@ import re
 from collections import Counter
 
 from ._keywords import key_phrases, same_stems
-from ._text import Sentence, surface_tokens, tokens
+from ._text import Sentence, cosine, idf, surface_tokens, tokens
 from ._types import Chapter, NotesError, NotesOptions
 
 
@@ -26,26 +26,9 @@ def min_length(duration: float, options: NotesOptions) -> float:
     return float(min(options.min_chapter, max(duration / 6.0, 10.0)))
 
 
-def _idf(sents: list[Sentence]) -> dict[str, float]:
-    df: Counter = Counter()
-    for s in sents:
-        df.update(set(s.tokens))
-    n = len(sents)
-    return {w: math.log(1.0 + n / c) for w, c in df.items()}
-
-
-def _cos(a: Counter, b: Counter, idf: dict[str, float]) -> float:
-    if not a or not b:
-        return 0.0
-    dot = sum(v * b[w] * idf[w] ** 2 for w, v in a.items() if w in b)
-    na = math.sqrt(sum((v * idf[w]) ** 2 for w, v in a.items()))
-    nb = math.sqrt(sum((v * idf[w]) ** 2 for w, v in b.items()))
-    return dot / (na * nb) if na and nb else 0.0
-
-
 def gap_scores(sents: list[Sentence], window: float) -> list[float]:
     """Lexical similarity across the gap before each sentence (index 0 unused, set to 1.0), smoothed."""
-    idf = _idf(sents)
+    weights = idf(sents)
     n = len(sents)
     raw = [1.0] * n
     lo = 0
@@ -63,7 +46,7 @@ def gap_scores(sents: list[Sentence], window: float) -> list[float]:
         while lo < i - 1 and sents[lo].start < t - window:
             left.subtract(sents[lo].tokens)
             lo += 1
-        raw[i] = _cos(+left, +right, idf)
+        raw[i] = cosine(+left, +right, weights)
     sm = raw[:]
     for i in range(1, n):
         nb = [raw[j] for j in (i - 1, i, i + 1) if 1 <= j < n]

@@ -3,8 +3,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from ._chapters import _cos, _idf
-from ._text import Sentence
+from ._text import Sentence, cosine, idf
 
 _OPENERS = ("thank", "thanks", "hello", "hi ", "welcome", "goodbye", "bye", "take care", "see you")
 
@@ -15,7 +14,7 @@ def _usable(s: Sentence) -> bool:
     return 6 <= words <= 45 and len(set(s.tokens)) >= 3 and not low.startswith(_OPENERS)
 
 
-def _best(sents: list[Sentence], idf: dict[str, float], taken: set[int], lo: int, hi: int) -> tuple[float, int] | None:
+def _best(sents: list[Sentence], weights: dict[str, float], taken: set[int], lo: int, hi: int) -> tuple[float, int] | None:
     centroid: Counter = Counter()
     for s in sents[lo:hi]:
         centroid.update(s.tokens)
@@ -24,7 +23,7 @@ def _best(sents: list[Sentence], idf: dict[str, float], taken: set[int], lo: int
         s = sents[i]
         if i in taken or not _usable(s):
             continue
-        score = _cos(Counter(s.tokens), centroid, idf)
+        score = cosine(Counter(s.tokens), centroid, weights)
         if s.text.rstrip().endswith("?"):
             score *= 0.6
         if best is None or score > best[0]:
@@ -41,7 +40,7 @@ def summarise(sents: list[Sentence], spans: list[tuple[int, int]], count: int) -
     count = max(3, min(5, count))
     if not sents:
         return []
-    idf = _idf(sents)
+    weights = idf(sents)
     taken: set[int] = set()
     if len(spans) >= count:
         ranked = sorted(spans, key=lambda ab: -(sents[ab[1] - 1].end - sents[ab[0]].start))
@@ -57,14 +56,14 @@ def summarise(sents: list[Sentence], spans: list[tuple[int, int]], count: int) -
                 parts.append((idx[0], idx[-1] + 1))
     picks: list[int] = []
     for lo, hi in parts:
-        best = _best(sents, idf, taken, lo, hi)
+        best = _best(sents, weights, taken, lo, hi)
         if best is not None:
             taken.add(best[1])
             picks.append(best[1])
     if len(picks) < min(count, 3):
         # Short or fragmentary transcripts: fall back to any usable sentence, best first.
         while len(picks) < min(count, 3):
-            best = _best(sents, idf, taken, 0, len(sents))
+            best = _best(sents, weights, taken, 0, len(sents))
             if best is None:
                 break
             taken.add(best[1])

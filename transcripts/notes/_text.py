@@ -1,7 +1,9 @@
-"""Timed sentences and content-word tokens drawn from a transcript."""
+"""Timed sentences and content-word tokens drawn from a transcript, and their TF-IDF similarity."""
 from __future__ import annotations
 
+import math
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -128,3 +130,26 @@ def sentences(t: Transcript, language: str = "en") -> list[Sentence]:
 def _sentence(words: list, speaker: str | None) -> Sentence:
     text = re.sub(r"\s+", " ", "".join(w.text if w.text.startswith(" ") else f" {w.text}" for w in words)).strip()
     return Sentence(words[0].start, words[-1].end, text, speaker or words[0].speaker)
+
+
+def idf(sents: list[Sentence]) -> dict[str, float]:
+    """Inverse document frequency of each token over ``sents`` (each sentence a document)."""
+    df: Counter = Counter()
+    for s in sents:
+        df.update(set(s.tokens))
+    n = len(sents)
+    return {w: math.log(1.0 + n / c) for w, c in df.items()}
+
+
+def cosine(a: Counter, b: Counter, weights: dict[str, float]) -> float:
+    """TF-IDF cosine similarity of two token counts (0 when either is empty).
+
+    >>> cosine(Counter(["fee", "price"]), Counter(["fee"]), {"fee": 1.0, "price": 1.0})
+    0.7071067811865475
+    """
+    if not a or not b:
+        return 0.0
+    dot = sum(v * b[w] * weights[w] ** 2 for w, v in a.items() if w in b)
+    na = math.sqrt(sum((v * weights[w]) ** 2 for w, v in a.items()))
+    nb = math.sqrt(sum((v * weights[w]) ** 2 for w, v in b.items()))
+    return dot / (na * nb) if na and nb else 0.0

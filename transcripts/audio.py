@@ -4,7 +4,8 @@ A 2-hour recording is 460 MB as one float32 array, and decoding it the usual way
 ``decode_audio``: an int16 buffer, then two float32 copies) and running the VAD over the whole array
 (a padded copy, then framed windows) peaks well above 2 GB. Here the decoded samples live on disk
 (230 MB for 2 hours) and every stage reads only the window it works on, so peak memory does not grow
-with the length of the recording.
+with the length of the recording. The voice-activity detector (Silero VAD, shipped inside faster-whisper)
+also runs here, a window at a time.
 """
 from __future__ import annotations
 
@@ -15,6 +16,9 @@ from pathlib import Path
 import numpy as np
 
 from .errors import TranscriptError
+from .model import TranscribeOptions
+
+__all__ = ["AudioFile", "load_audio", "speech_regions", "vad_regions", "blocks"]
 
 SR = 16000
 _BYTES = 2  # int16
@@ -47,6 +51,11 @@ class AudioFile:
         if self.samples == 0:
             self.close()
             raise TranscriptError(self.path, "no audio samples")
+
+    @property
+    def samples_path(self) -> Path:
+        """The temporary file that holds the samples (removed by :meth:`close`)."""
+        return Path(self._raw)
 
     @property
     def duration(self) -> float:
@@ -101,17 +110,35 @@ def _decode_into(path: Path, fd: int) -> None:
             os.write(fd, out.to_ndarray().tobytes())
 
 
-def speech_regions(audio: AudioFile, vad_fn, window: float = 600.0) -> list[tuple[float, float]]:
-    """Speech regions of the whole recording, found ``window`` seconds at a time.
+def load_audio(path: str | Path) -> np.ndarray:
+    """Decode any audio or video file to 16 kHz mono float32 (PyAV, as faster-whisper does).
 
-    ``vad_fn(samples) -> [(start, end)]`` runs on each window; a region cut by a window edge is
-    joined with the one that continues it in the next window.
+    The whole recording as one array (460 MB for 2 hours); :func:`transcripts.transcribe` itself never does this.
+    """
+    with AudioFile(path) as audio:
+        return audio.read()
+
+
+def vad_regions(samples: np.ndarray, options: TranscribeOptions) -> list[tuple[float, float]]:
+    """Silero VAD (shipped inside faster-whisper) speech regions of ``samples``, in seconds; with
+    ``options.vad`` off, all of it."""
+    from faster_whisper.vad import VadOptions, get_speech_timestamps
+    if not options.vad:
+        return [(0.0, len(samples) / SR)] if len(samples) else []
+    vad = VadOptions(threshold=options.vad_threshold, min_silence_duration_ms=options.vad_min_silence_ms,
+                     speech_pad_ms=options.vad_pad_ms, min_speech_duration_ms=120)
+    return [(round(c["start"] / SR, 3), round(c["end"] / SR, 3)) for c in get_speech_timestamps(samples, vad)]
+
+
+def speech_regions(audio: AudioFile, options: TranscribeOptions, window: float = 600.0) -> list[tuple[float, float]]:
+    """Speech regions of the whole recording (:func:`vad_regions`), found ``window`` seconds at a time;
+    a region cut by a window edge is joined with the one that continues it in the next window.
     """
     out: list[tuple[float, float]] = []
     t = 0.0
     while t < audio.duration:
         end = min(t + window, audio.duration)
-        for s, e in vad_fn(audio.read(t, end)):
+        for s, e in vad_regions(audio.read(t, end), options):
             s, e = round(s + t, 3), round(e + t, 3)
             if out and s - out[-1][1] <= 0.3 and abs(s - t) <= 0.3:  # continues across the edge
                 out[-1] = (out[-1][0], e)
