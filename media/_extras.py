@@ -4,6 +4,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from pydub import AudioSegment
+
 from ._ffmpeg import ebur128_summary, run_ffmpeg
 from .errors import MediaError
 from .options import MasterOptions
@@ -46,8 +48,6 @@ def _loudness(path: Path) -> float:
 
 def prepare_jingles(o: MasterOptions, target: float, tmp: Path) -> dict:
     """Intro/outro as stage-format WAVs matched to the target loudness (pydub; jingles are short)."""
-    from pydub import AudioSegment
-
     out: dict = {}
     for key in ("intro", "outro"):
         path = getattr(o, key)

@@ -16,6 +16,7 @@ import shutil
 import subprocess
 import time
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 
 import soundfile
@@ -57,7 +58,6 @@ def master(src, out_dir, options: MasterOptions | None = None) -> MasterResult:
         raise MediaError(src, f"unsupported option: alternates {bad}, channels {o.channels}")
     video = o.video and pr.has_video
     if video:  # keep picture and sound in sync: never cut time out of a video
-        from dataclasses import replace
         o_eff = replace(o, trim_silence=False, shorten_pauses_over=None)
     else:
         o_eff = o

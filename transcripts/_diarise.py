@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+import importlib.util
 import logging
 import re
 import warnings
@@ -17,7 +18,6 @@ _END = re.compile(r"[.,;:!?]['\")\]]*$")
 
 def available() -> bool:
     """Whether the diarisation extra (resemblyzer) is installed."""
-    import importlib.util
     return importlib.util.find_spec("resemblyzer") is not None
 
 
@@ -26,7 +26,7 @@ def _encoder():
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            from resemblyzer import VoiceEncoder
+            from resemblyzer import VoiceEncoder  # lazy: optional extra `speakers` (loads torch)
     except ImportError:
         raise TranscriptError(None, "speaker diarisation needs resemblyzer: pip install 'chorus-podcast[speakers]', "
                                     "or give a multitrack timeline, or set diarise = false") from None
@@ -59,7 +59,7 @@ def _embed(audio, start: float, end: float) -> np.ndarray:
 
 
 def _cluster(emb: np.ndarray, k: int | None, threshold: float = 0.35) -> np.ndarray:
-    from sklearn.cluster import AgglomerativeClustering
+    from sklearn.cluster import AgglomerativeClustering  # lazy: optional extra `speakers`; ~1.4 s to import
     if len(emb) < 2:
         return np.zeros(len(emb), dtype=int)
     if k:

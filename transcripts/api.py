@@ -10,8 +10,10 @@ import numpy as np
 
 from . import _clean
 from .audio import AudioFile, blocks, speech_regions
+from .engines import ENGINES, get_engine
 from .errors import TranscriptError
 from .model import Segment, Transcript, TranscribeOptions, Word
+from .speakers import diarise_words, label_words_from_timeline
 from .weights import whisper_language
 
 __all__ = ["transcribe", "detect_language", "BLOCK_SECONDS", "VAD_WINDOW_SECONDS"]
@@ -39,7 +41,6 @@ def transcribe(audio_path: str | Path, options: TranscribeOptions | None = None,
     transcribes English. Asking an English-only model for another language is a :class:`TranscriptError`.
     """
     options = options or TranscribeOptions()
-    from .engines import ENGINES, get_engine
     if options.engine not in ENGINES:
         raise TranscriptError(audio_path, f"unknown engine {options.engine!r}; choose one of {', '.join(ENGINES)}")
     engine = get_engine(options)  # before decoding the audio: a wrong model or language fails fast
@@ -63,10 +64,8 @@ def transcribe(audio_path: str | Path, options: TranscribeOptions | None = None,
             words = _clean.snap(words, speech)
         words = _clean.apply_glossary(words, options.glossary)
         if timeline:
-            from .speakers import label_words_from_timeline
             words = label_words_from_timeline(words, timeline)
         elif _wants_diarisation(options):
-            from .speakers import diarise_words
             words = diarise_words(audio, words, options)
     return Transcript(language=language or "en", duration=duration, segments=_clean.phrases(words),
                       options=replace(options), engine=engine.name, model=engine.model_name)
@@ -93,7 +92,6 @@ def detect_language(audio: AudioFile, options: TranscribeOptions,
     ``options.language`` is None: the vote of ``options.language_detection_segments`` 30 s windows of
     speech spread over the recording. ``speech`` is :func:`transcripts.audio.speech_regions` of ``audio``
     (found here when not given)."""
-    from .engines import get_engine
     if speech is None:
         speech = speech_regions(audio, options, VAD_WINDOW_SECONDS)
     return _detect_language(get_engine(options), audio, speech, options.language_detection_segments)

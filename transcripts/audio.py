@@ -91,7 +91,7 @@ class AudioFile:
 
 def _decode_into(path: Path, fd: int) -> None:
     """Stream-decode ``path`` with PyAV (as faster-whisper does) to 16 kHz mono int16 in ``fd``."""
-    import av
+    import av  # lazy: PyAV (FFmpeg's libraries) only when a file is decoded, so `import transcripts` stays cheap
     resampler = av.audio.resampler.AudioResampler(format="s16", layout="mono", rate=SR)
     with av.open(str(path), mode="r", metadata_errors="ignore") as container:
         if not container.streams.audio:
@@ -122,7 +122,7 @@ def load_audio(path: str | Path) -> np.ndarray:
 def vad_regions(samples: np.ndarray, options: TranscribeOptions) -> list[tuple[float, float]]:
     """Silero VAD (shipped inside faster-whisper) speech regions of ``samples``, in seconds; with
     ``options.vad`` off, all of it."""
-    from faster_whisper.vad import VadOptions, get_speech_timestamps
+    from faster_whisper.vad import VadOptions, get_speech_timestamps  # lazy: faster-whisper costs ~0.2 s to import
     if not options.vad:
         return [(0.0, len(samples) / SR)] if len(samples) else []
     vad = VadOptions(threshold=options.vad_threshold, min_silence_duration_ms=options.vad_min_silence_ms,

@@ -5,7 +5,8 @@ import bisect
 from dataclasses import replace
 from typing import Sequence
 
-
+from ._clean import phrases
+from ._diarise import diarise
 from .model import Transcript, TranscribeOptions, Word
 
 __all__ = ["assign_speakers", "label_words_from_timeline", "diarise_words"]
@@ -40,7 +41,6 @@ def assign_speakers(transcript: Transcript, timeline: Sequence[tuple[float, floa
 
     ``timeline`` is ``[(start, end, speaker), ...]`` in seconds, e.g. from a multitrack mixdown.
     """
-    from ._clean import phrases
     words = label_words_from_timeline(transcript.words(), timeline)
     return replace(transcript, segments=phrases(words))
 
@@ -49,6 +49,5 @@ def diarise_words(audio, words: list[Word], options: TranscribeOptions) -> list[
     """Label words with speakers found in the audio (embeddings plus clustering); names from
     ``options.speakers`` in order of first appearance. ``audio`` is 16 kHz mono float32 samples, or
     an object whose ``read(start, end)`` returns them for a span in seconds (bounded memory)."""
-    from ._diarise import diarise
     timeline = diarise(audio, words, options, required=options.diarise is True)
     return label_words_from_timeline(words, timeline) if timeline else list(words)

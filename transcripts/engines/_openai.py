@@ -14,11 +14,12 @@ import numpy as np
 from ..errors import TranscriptError
 from ..model import Segment, TranscribeOptions, Word
 from ..weights import model_label, model_path
+from ._ct2convert import ct2_to_openai_state
 from ._decoding import clips, join_elisions, prompt, spread
 
 
 def _import():
-    try:
+    try:  # lazy: optional extra `openai` (torch and openai-whisper, seconds to import)
         import torch
         import whisper
     except ImportError:
@@ -31,8 +32,7 @@ def _import():
 def load_openai_model(model_dir: str):
     """An openai-whisper ``Whisper`` model built from a CTranslate2 model directory (cached)."""
     torch, whisper = _import()
-    from whisper.model import ModelDimensions, Whisper
-    from ._ct2convert import ct2_to_openai_state
+    from whisper.model import ModelDimensions, Whisper  # lazy: optional extra `openai`, imported by _import()
     p = Path(model_dir)
     if not (p / "model.bin").is_file():
         raise TranscriptError(p, "openai-whisper needs a CTranslate2 model directory (with model.bin) to convert")

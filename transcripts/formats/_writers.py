@@ -4,6 +4,11 @@ from __future__ import annotations
 import io
 import json
 from datetime import timedelta
+from html import escape
+
+import srt
+import webvtt
+from jinja2 import Environment
 
 from ..model import Transcript
 from ._cues import Cue
@@ -27,8 +32,6 @@ def _voice(name: str) -> str:
 
 def to_vtt(cues: list[Cue]) -> str:
     """WebVTT with ``<v Speaker>`` voice tags (webvtt-py writes the file)."""
-    import webvtt
-    from html import escape
     vtt = webvtt.WebVTT()
     for c in cues:
         lines = [escape(x, quote=False) for x in c.lines]
@@ -42,7 +45,6 @@ def to_vtt(cues: list[Cue]) -> str:
 
 def to_srt(cues: list[Cue]) -> str:
     """SubRip (the ``srt`` library composes it); the speaker leads the cue's first line."""
-    import srt
     subs = []
     for i, c in enumerate(cues, 1):
         lines = list(c.lines)
@@ -117,7 +119,6 @@ Made automatically by {{ engine }} ({{ model }}); it may contain mistakes.</p>
 
 def to_html(t: Transcript, title: str = "") -> str:
     """A standalone, accessible HTML transcript (language set, headings, readable contrast, speaker turns)."""
-    from jinja2 import Environment
     env = Environment(autoescape=True)
     return env.from_string(_HTML).render(
         lang=t.language or "en", title=title or "Episode", speakers=t.speakers(), engine=t.engine,

@@ -5,7 +5,9 @@ import math
 import re
 from collections import Counter
 
+from ._embed import available
 from ._keywords import key_phrases, same_stems
+from ._segment import chapter_starts
 from ._text import Sentence, cosine, idf, surface_tokens, tokens
 from ._types import Chapter, NotesError, NotesOptions
 
@@ -75,9 +77,6 @@ def _depths(scores: list[float]) -> list[float]:
 
 def boundaries(sents: list[Sentence], duration: float, options: NotesOptions) -> list[int]:
     """Indices of the sentences that start a new chapter (0 excluded), honouring the minimum length."""
-    from ._embed import available
-    from ._segment import chapter_starts
-
     if options.segmenter not in ("auto", "embeddings", "texttiling"):
         raise NotesError(None, f"unknown segmenter {options.segmenter!r} (auto, embeddings or texttiling)")
     if options.segmenter == "texttiling" or (options.segmenter == "auto" and not available()):

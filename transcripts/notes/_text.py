@@ -48,7 +48,7 @@ class Sentence:
 @lru_cache(maxsize=8)
 def stopwords(language: str = "en") -> frozenset[str]:
     """YAKE's stop list for ``language`` (English when it has none) plus talk fillers."""
-    import yake
+    import yake  # lazy: as in _keywords (its stop lists are files inside the package)
 
     base = Path(yake.__file__).parent / "core" / "StopwordsList"
     path = base / f"stopwords_{language[:2].lower()}.txt"
