@@ -38,7 +38,8 @@ def _keywords(per_chapter: list[list[str]], text: str, options: NotesOptions) ->
 def make_notes(t: Transcript, options: NotesOptions | None = None, sidecar: dict | None = None) -> ShowNotes:
     """Draft show notes and chapters from a timed transcript; the sidecar's values win over generated ones.
 
-    Raises :class:`NotesError` when the sidecar is malformed (one line naming the problem).
+    ``options`` defaults to English ``NotesOptions()``; give ``NotesOptions(language=t.language)`` for an
+    episode in another language. Raises :class:`NotesError` when the sidecar is malformed (one line naming the problem).
     """
     options = options or NotesOptions()
     side = check(sidecar, duration=t.duration or None)

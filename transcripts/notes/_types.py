@@ -19,12 +19,18 @@ class NotesError(ValueError):
 
 @dataclass
 class NotesOptions:
-    """How to draft show notes and chapters. Every default works offline."""
+    """How to draft show notes and chapters. Every default works offline.
+
+    The defaults are for English. For an episode in another language pass the transcript's own
+    language, ``NotesOptions(language=transcript.language)``, so that its stop words and stemmer apply.
+    """
 
     language: str = "en"
-    """Language of the transcript (for YAKE stop words)."""
+    """Language of the transcript: a Whisper code or BCP 47 tag (``fr``, ``pt-BR``), as in
+    ``Transcript.language``. It picks YAKE's stop words and the Snowball stemmer (English for a language
+    neither knows); the extra list of English talk fillers applies to English only."""
     min_chapter: float = 60.0
-    """Minimum chapter length in seconds; shortened for short episodes (at most an eighth of the episode, and at least 10 s)."""
+    """Minimum chapter length in seconds; shortened for short episodes (at most a sixth of the episode, and at least 10 s)."""
     max_chapters: int = 20
     """Never more generated chapters than this."""
     window: float = 45.0
