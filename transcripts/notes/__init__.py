@@ -8,9 +8,9 @@ from ._chapters import min_length
 from ._embed import available as embeddings_available
 from ._make import make_notes
 from ._render import chapters_json
-from ._sidecar import load_sidecar
+from ._sidecar import load_sidecar, parse_time
 from ._text import tokens
 from ._types import Chapter, Link, NotesError, NotesOptions, Person, ShowNotes
 
 __all__ = ["make_notes", "NotesOptions", "ShowNotes", "Chapter", "Person", "Link", "chapters_json",
-           "load_sidecar", "NotesError", "min_length", "embeddings_available", "tokens"]
+           "load_sidecar", "parse_time", "NotesError", "min_length", "embeddings_available", "tokens"]
