@@ -22,7 +22,7 @@ from chorus.settings import Settings, load_settings, validate_slug
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
                   help="Chorus: drop recordings in a folder; get a published, transcribed podcast.")
-err = Console(stderr=True, markup=False, highlight=False, emoji=False)
+err = Console(stderr=True, markup=False, highlight=False, emoji=False, soft_wrap=True)
 
 ConfigOpt = typer.Option(None, "--config", "-c", help="chorus.toml to use (default: ./chorus.toml if present).")
 DataOpt = typer.Option(None, "--data-dir", "-d", help="Data directory (default: ./chorus-data).")

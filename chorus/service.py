@@ -29,7 +29,7 @@ from chorus.runtime import open_bucket, uses_embedded_s3
 from chorus.services import PrefectServer, free_port
 from chorus.settings import Settings
 from chorus.showfeed import feed_url
-from chorus.steps import DONE, archive
+from chorus.steps import DONE, archive, quarantine
 from chorus.watcher import InboxWatcher, WatchOptions, claim_item
 
 __all__ = ["Service", "DEPLOYMENTS", "deployment_name", "watch_options", "EXAMPLES"]
@@ -126,6 +126,8 @@ class Service:
         from flows.publish import publish_episode, rebuild_show, republish_episode
 
         limit = self.settings.processing.max_parallel_episodes
+        os.environ["CHORUS_SERVED_BY"] = str(os.getpid())  # flow runs die with this process (flows/publish.py)
+        os.environ.setdefault("TQDM_DISABLE", "1")  # no model-loading progress bars from flow runs in the terminal
         runner = Runner(name="chorus-up", limit=limit, pause_on_shutdown=False)
         for flow_ in (publish_episode, republish_episode, rebuild_show):
             deployment = await flow_.ato_deployment(name=flow_.name, entrypoint_type=EntrypointType.MODULE_PATH,
@@ -143,11 +145,18 @@ class Service:
                 pass
 
     def _start(self, name: str, parameters: dict, key: str | None = None) -> None:
+        """Start a run of one of the served deployments. With ``key`` (the content hash), Prefect
+        returns the run already made for that content instead of a second one; when that run is
+        over (it failed, and the organiser dropped the recording again), a new run is started."""
         from prefect.deployments import run_deployment
 
         common = {"config": str(self.config) if self.config else None, "data_dir": str(self.settings.data_dir)}
-        run_deployment(deployment_name(name), parameters={**parameters, **common}, timeout=0,
-                       idempotency_key=key, as_subflow=False)
+        params = {**parameters, **common}
+        run = run_deployment(deployment_name(name), parameters=params, timeout=0, idempotency_key=key,
+                             as_subflow=False)
+        if key is not None and run.state is not None and run.state.is_final():
+            run_deployment(deployment_name(name), parameters=params, timeout=0,
+                           idempotency_key=f"{key}-{time.time_ns()}", as_subflow=False)
 
     # -- the watch loop ------------------------------------------------------------------------------
     def _watch(self, catalog: Catalog) -> None:
@@ -166,8 +175,11 @@ class Service:
                     if got.duplicate:
                         self.say(f"duplicate {item.path.name}: the same recording is already claimed; kept in "
                                  f"{got.path.parent / 'duplicates'}")
-                        continue
-                    self._submit(got.path, item.show, got.sha256)
+                    elif not item.complete:  # waited max_wait_seconds for a copy that never completed
+                        moved = quarantine(self.settings, got.path, item.reason or "the copy never completed")
+                        self.say(f"failed {item.path.name}: {item.reason} (kept at {moved})")
+                    else:
+                        self._submit(got.path, item.show, got.sha256)
                 self._reconcile(catalog, claimed)
                 self._report(catalog)
         finally:
@@ -204,9 +216,10 @@ class Service:
                 continue
             waiting = status == "waiting" and (time.time() - updated.timestamp()) > _RETRY_WAITING_AFTER
             if first or waiting:
-                # idempotency: a run for this content that is still going is not started twice
-                key = f"publish-{folder.name}" + ("" if first else f"-{int(time.time())}")
-                self._start("publish-episode", {"source": str(items[0]), "show": None}, key=key)
+                # left claimed by a crash (at start) or parked during an outage: a new run, reusing finished steps
+                self._pending_names.setdefault(folder.name, items[0].name)
+                self._start("publish-episode", {"source": str(items[0]), "show": None},
+                            key=f"publish-{folder.name}-{time.time_ns()}")
 
     def _report(self, catalog: Catalog) -> None:
         """One line per input when its episode reaches a final state."""

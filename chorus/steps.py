@@ -235,9 +235,9 @@ def master_options(show: ShowSettings):
     """The show's settings as ``media.MasterOptions``."""
     from media import MasterOptions
 
-    extra = {k: getattr(show, k) for k in ("denoise", "shorten_pauses_over", "intro", "outro") if hasattr(show, k)}
     return MasterOptions(target_lufs=show.loudness_lufs, channels=show.channels, bitrate_kbps=show.bitrate_kbps,
-                         **extra)
+                         denoise=show.denoise, shorten_pauses_over=show.shorten_pauses_over, intro=show.intro,
+                         outro=show.outro)
 
 
 def transcribe_options(show: ShowSettings, sidecar: Sidecar):
