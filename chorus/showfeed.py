@@ -5,8 +5,11 @@ module is the mapping between the two, so that neither knows about the other.
 """
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from sqlalchemy.exc import SQLAlchemyError
 
 from chorus.catalog import Catalog, Episode, NotesRevision, TranscriptRevision
 from chorus.settings import Settings, ShowSettings
@@ -14,6 +17,7 @@ from chorus.storage import IMMUTABLE, Bucket, StoredObject, sha256_file
 
 __all__ = ["ShowOutputs", "build_show_outputs", "feed_key", "feed_url", "episode_page_key", "show_page_key"]
 
+_log = logging.getLogger(__name__)
 _TRANSCRIPT_KINDS = {"vtt": ("text/vtt", "captions"), "srt": ("application/x-subrip", "captions"),
                      "json": ("application/json", None), "html": ("text/html", None)}
 
@@ -25,6 +29,8 @@ class ShowOutputs:
     pages: dict[str, bytes] = field(default_factory=dict)
     referenced: list[StoredObject] = field(default_factory=list)
     """Objects the feed and pages point at: they must answer HEAD before the feed goes up."""
+    items_checked: int = 0
+    """Feed items validated this time: new or changed since the show's last build (audio and video feeds)."""
 
 
 def feed_key(settings: Settings, show: str) -> str:
@@ -98,7 +104,7 @@ def _entry(ep: Episode, page_url: str, language: str, notes: dict | None):
         chapters=_link(objs["chapters"], type="application/json+chapters") if "chapters" in objs else None,
         video=_link(objs["mp4"]) if "mp4" in objs else None,
         poster_url=objs["poster"]["url"] if "poster" in objs else None,
-        persons=persons, language=language,
+        persons=persons, language=language, keywords=list((notes or {}).get("keywords") or []),
     )
 
 
@@ -146,11 +152,24 @@ def build_show_outputs(bucket: Bucket, settings: Settings, catalog: Catalog, sho
                        for o in (ep.objects or {}).values()]
     if has_video:
         info.video_feed_url = bucket.url(f"{prefix}/video.xml")
+    known = catalog.feed_item_digests(slug)   # items that passed before (any process): checked again only if changed
     feed = build_feed(info, entries)
-    validate_feed(feed)
+    checks = [validate_feed(feed, known)]
     if has_video:
         video = build_feed(info, entries, video=True)
-        validate_feed(video)
+        checks.append(validate_feed(video, known))
         pages[f"{prefix}/video.xml"] = video
+    _save_digests(catalog, slug, {g: d for c in checks for g, d in c.digests.items()})
     pages[show_page_key(settings, slug)] = render_show_page(info, entries).encode("utf-8")
-    return ShowOutputs(feed_key=feed_key(settings, slug), feed=feed, pages=pages, referenced=referenced)
+    return ShowOutputs(feed_key=feed_key(settings, slug), feed=feed, pages=pages, referenced=referenced,
+                       items_checked=sum(c.parsed for c in checks))
+
+
+def _save_digests(catalog: Catalog, slug: str, digests: dict[str, str]) -> None:
+    """Keep the validated items' digests with the show. They only save time: a write that fails
+    (another publisher of the show wrote them meanwhile) is logged, and the next build checks more."""
+    try:
+        catalog.save_feed_item_digests(slug, digests)
+    except SQLAlchemyError as e:
+        _log.warning("%s: validated feed items not recorded (%s); the next build checks them again",
+                     slug, str(e).splitlines()[0])

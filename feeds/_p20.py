@@ -87,6 +87,8 @@ class P20EntryExtension(BaseEntryExtension):
             _sub(entry, _P + "soundbite", s.title or None, startTime=_num(s.start), duration=_num(s.duration))
         for p in d.get("persons", ()):
             _person(entry, p)
+        if d.get("keywords"):
+            _sub(entry, _I + "keywords", d["keywords"])
         for a in d.get("alternates", ()):
             alt = _sub(entry, _P + "alternateEnclosure", type=a.type, length=a.length, bitrate=a.bitrate,
                        height=a.height, lang=a.language, title=a.title,

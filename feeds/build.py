@@ -1,34 +1,22 @@
 """Build a show's RSS feed (audio, or the separate video feed) with feedgen and our P2.0 extension."""
 from __future__ import annotations
 
-import functools
 import re
 from datetime import datetime, timezone
 from urllib.parse import quote
 
-import nh3
 from feedgen.feed import FeedGenerator
 
-from . import _parsers
 from ._p20 import EXT_NAME, P20EntryExtension, P20Extension
+from ._text import clean, html_text, http_url, person_role, plain, safe_html
 from .errors import FeedError
 from .model import Category, EpisodeEntry, MediaLink, ShowInfo, podcast_guid
 
 __all__ = ["build_feed"]
 
 GENERATOR = "Chorus (feedgen)"
-_XML_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _PLAIN_URI = re.compile(r"[A-Za-z0-9_.~:/?#\[\]@!$&'()*+,;=%-]*")
-
-
-def _t(text) -> str:
-    """User text made XML-safe (control characters dropped); escaping is lxml's job.
-
-    >>> _t("a\\x00b <c> & d")
-    'ab <c> & d'
-    """
-    return _XML_BAD.sub("", "" if text is None else str(text))
 
 
 def _uri(url: str) -> str:
@@ -39,18 +27,7 @@ def _uri(url: str) -> str:
     """
     if isinstance(url, str) and _PLAIN_URI.fullmatch(url):   # what quote() would return unchanged
         return url
-    return quote(_t(url).strip(), safe=":/?#[]@!$&'()*+,;=%~")
-
-
-@functools.lru_cache(maxsize=8192)
-def _safe_html(html: str) -> str:
-    """Show notes as HTML an app may display as is: sanitised by nh3, as on the episode pages
-    (volunteers edit notes; no script, style or event handler reaches a listener's app).
-
-    >>> _safe_html('<p onclick="x()">Hi &amp; <b>bye</b></p><script>alert(1)</script>')
-    '<p>Hi &amp; <b>bye</b></p>'
-    """
-    return nh3.clean(_t(html))
+    return quote(clean(url).strip(), safe=":/?#[]@!$&'()*+,;=%~")
 
 
 def _link(m: MediaLink) -> MediaLink:
@@ -82,51 +59,53 @@ def build_feed(show: ShowInfo, episodes: list[EpisodeEntry], *, video: bool = Fa
     for e in items:
         _aware(e.pub_date, f"episode {e.guid!r}")
     items.sort(key=lambda e: e.pub_date, reverse=True)
-    _parsers.warm(len(items))          # a long feed is validated next: start the parsing helper now
 
     fg = FeedGenerator()
     fg.load_extension("podcast", atom=False, rss=True)
     fg.register_extension(EXT_NAME, P20Extension, P20EntryExtension, atom=False, rss=True)
-    title = _t(show.title) + (" (video)" if video else "")
+    title = plain(show.title) + (" (video)" if video else "")
     fg.title(title)
     fg.link(href=feed_url, rel="self", type="application/rss+xml")
     fg.link(href=_uri(show.link), rel="alternate")  # last: feedgen's RSS <link> is the last one set
-    fg.description(_t(show.description) or title)
-    fg.language(_t(show.language))
+    fg.description(html_text(show.description) or title)
+    fg.language(clean(show.language))
     fg.generator(GENERATOR)
     fg.lastBuildDate(items[0].pub_date if items else _EPOCH)
     if show.copyright:
-        fg.copyright(_t(show.copyright))
+        fg.copyright(plain(show.copyright))
     fg.image(url=_uri(show.image_url), title=title, link=_uri(show.link))
     it = fg.podcast
-    it.itunes_author(_t(show.author))
-    it.itunes_summary(_t(show.description) or title)
+    it.itunes_author(plain(show.author))
+    it.itunes_summary(plain(show.description) or title)
     try:
         it.itunes_image(_uri(show.image_url))
     except ValueError:
         raise FeedError(f"artwork URL must end in .jpg or .png: {show.image_url}") from None
     cats = [Category.parse(c) for c in show.categories]
     if cats:
-        it.itunes_category([{"cat": _t(c.name), **({"sub": _t(c.sub)} if c.sub else {})} for c in cats])
+        it.itunes_category([{"cat": plain(c.name), **({"sub": plain(c.sub)} if c.sub else {})} for c in cats])
     if show.owner_name or show.owner_email:
-        it.itunes_owner(name=_t(show.owner_name) or _t(show.author), email=_t(show.owner_email))
+        it.itunes_owner(name=plain(show.owner_name) or plain(show.author), email=plain(show.owner_email))
     if show.itunes_type not in ("episodic", "serial"):
         raise FeedError(f"itunes_type must be episodic or serial, not {show.itunes_type!r}")
     it.itunes_type(show.itunes_type)
     getattr(fg, EXT_NAME).data = {
         "explicit": bool(show.explicit), "guid": guid, "medium": "video" if video else "podcast",
-        "locked": show.locked, "owner": _t(show.owner_email), "funding": [
-            type(f)(url=_uri(f.url), text=_t(f.text)) for f in show.funding],
-        "persons": [_clean_person(p) for p in show.persons],
+        "locked": show.locked, "owner": plain(show.owner_email), "funding": [
+            type(f)(url=_uri(f.url), text=plain(f.text)) for f in show.funding if http_url(f.url)],
+        "persons": [_clean_person(p, "host") for p in show.persons],
     }
     for e in items:
         _add_item(fg, show, e, video)
     return fg.rss_str(pretty=False, encoding="UTF-8", xml_declaration=True)
 
 
-def _clean_person(p):
-    return type(p)(name=_t(p.name), role=_t(p.role), group=_t(p.group),
-                   href=_uri(p.href) if p.href else None, img=_uri(p.img) if p.img else None)
+def _clean_person(p, default_role: str):
+    """A person as written: plain name, role and group from the taxonomy, http(s) links only."""
+    role, group = person_role(p.role, default_role)
+    href, img = http_url(p.href), http_url(p.img)
+    return type(p)(name=plain(p.name), role=role, group=group,
+                   href=_uri(href) if href else None, img=_uri(img) if img else None)
 
 
 def _add_item(fg: FeedGenerator, show: ShowInfo, e: EpisodeEntry, video: bool) -> None:
@@ -134,14 +113,14 @@ def _add_item(fg: FeedGenerator, show: ShowInfo, e: EpisodeEntry, video: bool) -
     if enc is None or not enc.length:
         raise FeedError(f"episode {e.guid!r}: enclosure has no byte length")
     fe = fg.add_entry(order="append")
-    fe.guid(_t(e.guid) + (":video" if video else ""), permalink=False)
-    fe.title(_t(e.title))
+    fe.guid(clean(e.guid) + (":video" if video else ""), permalink=False)
+    fe.title(plain(e.title))
     fe.link(href=_uri(e.link))
-    fe.description(_t(e.summary_text) or _t(e.title))
+    fe.description(html_text(e.summary_text) or plain(e.title))
     if e.notes_html:
-        fe.content(_safe_html(e.notes_html))
+        fe.content(safe_html(e.notes_html))
     fe.pubDate(e.pub_date)
-    fe.enclosure(_uri(enc.url), str(int(enc.length)), _t(enc.type))
+    fe.enclosure(_uri(enc.url), str(int(enc.length)), clean(enc.type))
     it = fe.podcast
     it.itunes_duration(int(round(e.duration)))
     if e.number is not None:
@@ -169,7 +148,8 @@ def _add_item(fg: FeedGenerator, show: ShowInfo, e: EpisodeEntry, video: bool) -
         "explicit": e.explicit, "season": e.season, "number": e.number,
         "transcripts": [_link(t) for t in e.transcripts],
         "chapters": _link(e.chapters) if e.chapters else None,
-        "soundbites": [type(s)(s.start, s.duration, _t(s.title)) for s in e.soundbites],
-        "persons": [_clean_person(p) for p in e.persons],
+        "soundbites": [type(s)(s.start, s.duration, plain(s.title)) for s in e.soundbites],
+        "persons": [_clean_person(p, "guest") for p in e.persons],
+        "keywords": ", ".join(k for k in (" ".join(plain(k).replace(",", " ").split()) for k in e.keywords) if k),
         "alternates": alternates,
     }

@@ -164,7 +164,8 @@ class EpisodeEntry:
     summary_text: str
     """Plain-text summary (RSS ``description``)."""
     notes_html: str
-    """Show notes HTML (``content:encoded``); trusted HTML produced by ``transcripts.make_notes``."""
+    """Show notes HTML (``content:encoded``), as ``transcripts.make_notes`` renders it; sanitised again
+    when written (nh3, and no markup in its text)."""
     enclosure: MediaLink
     """The audio file (``audio/mpeg``) with its exact byte length."""
     duration: float
@@ -196,3 +197,5 @@ class EpisodeEntry:
     """ASCII slug of the episode's folder (pages); empty derives nothing."""
     poster_url: str | None = None
     """Poster frame for the video player on the episode page."""
+    keywords: list[str] = field(default_factory=list)
+    """Topics (``itunes:keywords``, comma-separated in the feed)."""

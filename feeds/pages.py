@@ -8,10 +8,10 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-import nh3
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
+from ._text import safe_html
 from .errors import FeedError
 from .model import EpisodeEntry, ShowInfo
 
@@ -80,7 +80,7 @@ def render_show_page(show: ShowInfo, episodes: list[EpisodeEntry]) -> str:
 def render_episode_page(show: ShowInfo, episode: EpisodeEntry, transcript: dict | None = None,
                         chapters=()) -> str:
     """An episode's page: player (video with captions tracks when the episode has video), show
-    notes (sanitised with nh3), chapters, and the interactive transcript.
+    notes (sanitised as in the feed: nh3, and no markup in their text), chapters, and the interactive transcript.
 
     ``transcript`` is ``Transcript.to_dict()`` (segments with speaker and timed words) or None;
     ``chapters`` are objects or dicts with ``start``, ``end`` and ``title``. Every word is a
@@ -99,5 +99,5 @@ def render_episode_page(show: ShowInfo, episode: EpisodeEntry, transcript: dict 
     return _env().get_template("episode.html.j2").render(
         show=show, episode=episode, segments=segments, chapters=chs, media_url=media,
         captions=captions, lang=lang, tlang=(transcript or {}).get("language") or lang,
-        notes_html=Markup(nh3.clean(episode.notes_html or "")),
+        notes_html=Markup(safe_html(episode.notes_html or "")),
     )

@@ -1,22 +1,55 @@
-"""Check a feed before it is uploaded, and list what it references."""
+"""Check a feed before it is uploaded, and list what it references.
+
+Validation is incremental: the digest of every item that passed is returned, the caller keeps
+them with the show (``chorus`` stores them in its catalog), and the next check of that show
+parses only new or changed items. Everything runs in the calling process.
+"""
 from __future__ import annotations
 
+import copy
 import email.utils
+import hashlib
+import io
 import re
 import uuid
+from dataclasses import dataclass, field
+from typing import Mapping
+from xml.parsers import expat as pyexpat
 
+import feedparser
+import feedparser.encodings
+import feedparser.sanitizer
+import podcastparser
 from lxml import etree
 
 from ._p20 import ITUNES_NS, PODCAST_NS
-from ._parsers import ParserRun
+from ._views import views
 from .errors import FeedError
 
-__all__ = ["validate_feed", "referenced_urls"]
+__all__ = ["FeedCheck", "validate_feed", "referenced_urls"]
+
+_SALT = f"chorus feed item v1; feedparser {feedparser.__version__}; podcastparser {podcastparser.__version__};".encode()
+"""Part of every item digest: new rules or parser versions make every item be checked again."""
+
+
+@dataclass(frozen=True)
+class FeedCheck:
+    """What :func:`validate_feed` checked. Keep ``digests`` with the show and pass them as ``known``
+    next time: only new or changed items are checked again."""
+
+    items: int
+    """Items in the feed."""
+    parsed: int
+    """Items checked this time (new or changed); the others matched ``known``."""
+    digests: dict[str, str] = field(default_factory=dict)
+    """SHA-256 (hex) of every item, by guid: the item's bytes with the feed's namespace declarations
+    and the rules' and parsers' versions."""
 
 _NS = {"itunes": ITUNES_NS, "podcast": PODCAST_NS, "atom": "http://www.w3.org/2005/Atom",
        "content": "http://purl.org/rss/1.0/modules/content/"}
 _MIME = re.compile(r"^[a-z]+/[a-z0-9][a-z0-9.+-]*$")
 _URL = re.compile(r"^https?://[\x21-\x7e]+$")
+_DECLARATION = re.compile(rb"<\?xml[^>]*\?>")
 _TRANSCRIPT_TYPES = {"text/vtt", "application/x-subrip", "application/srt", "application/json",
                      "text/html", "text/plain"}
 _DURATION, _TRANSCRIPT = f"{{{ITUNES_NS}}}duration", f"{{{PODCAST_NS}}}transcript"
@@ -128,13 +161,20 @@ def _check_item(item, n: int, seen: set[str]) -> None:
         _url(src.get("uri") if src is not None else None, f"{where} podcast:alternateEnclosure")
 
 
-def validate_feed(xml: bytes) -> None:
-    """Raise :class:`FeedError` naming the first problem that would make an app reject the feed.
+def validate_feed(xml: bytes, known: Mapping[str, str] | None = None) -> FeedCheck:
+    """Raise :class:`FeedError` naming the first problem that would make an app reject the feed;
+    return a :class:`FeedCheck` with the digest of every item.
 
     Checks Apple's required channel tags (image, category, ``explicit`` true/false, owner e-mail,
     language, type), the Podcasting 2.0 guid and lock, and per item the guid (unique), RFC 2822
     pubDate, enclosure (ASCII http(s) URL, positive length, audio/video type) and duration; then
-    parses the feed with expat, podcastparser and feedparser (which must not flag it as bozo).
+    runs the exact bytes through feedparser's encoding sniffing and expat, and parses the channel
+    and the items with podcastparser and feedparser (which must not flag it as bozo).
+
+    ``known`` maps item guids to digests of a previous check (``FeedCheck.digests``, kept with the
+    show): an item with the same guid and digest passed every item check before and is not checked
+    again; new and changed items are. The channel, the whole bytes and guid uniqueness are checked
+    every time.
 
     >>> validate_feed(b"<rss version='2.0'><channel><title>x</title></channel></rss>")
     Traceback (most recent call last):
@@ -143,15 +183,73 @@ def validate_feed(xml: bytes) -> None:
     root = _parse(xml)
     ch = root.find("channel")
     _check_channel(ch)
-    items = ch.findall("item")
-    parsers = ParserRun(bytes(xml), root, ch, items)   # the helper's part runs beside the rules
-    try:
-        seen: set[str] = set()
-        for n, item in enumerate(items, 1):
+    known = known or {}
+    context = _SALT + repr(sorted(root.nsmap.items(), key=str)).encode()
+    seen: set[str] = set()
+    digests: dict[str, str] = {}
+    fresh = []
+    for n, item in enumerate(ch.iterfind("item"), 1):
+        guid = (item.findtext("guid") or "").strip()
+        digest = hashlib.sha256(context + etree.tostring(item, with_tail=False)).hexdigest()
+        if guid and guid not in seen and known.get(guid) == digest:
+            seen.add(guid)                      # passed before, byte for byte in this namespace context
+        else:
             _check_item(item, n, seen)
-        parsers.finish()
-    finally:
-        parsers.close()
+            fresh.append(item)
+        digests[guid] = digest
+    _check_bytes(bytes(xml))
+    reason = _parse_views(root, ch, fresh)
+    if reason:
+        raise FeedError(reason)
+    return FeedCheck(items=len(digests), parsed=len(fresh), digests=digests)
+
+
+def _check_bytes(xml: bytes) -> None:
+    """The exact bytes through feedparser's encoding sniffing and expat with namespaces (the XML
+    parser of feedparser's strict mode and of podcastparser), as both parsers would read them.
+
+    >>> _check_bytes(b"<rss version='2.0'><x:a/></rss>")
+    Traceback (most recent call last):
+    feeds.errors.FeedError: feed: expat (podcastparser's XML parser) rejects the feed: unbound prefix: line 1, column 19
+    """
+    result: dict = {}
+    data = feedparser.encodings.convert_to_utf8({}, xml, result)
+    if result.get("bozo"):
+        raise FeedError(f"feedparser flags the feed: {result.get('bozo_exception')}")
+    fp = feedparser.sanitizer.replace_doctype(data)[1]
+    docs = {xml: "podcastparser"}
+    a, b = _DECLARATION.match(xml), _DECLARATION.match(fp)
+    if a and b and xml[a.end():] == fp[b.end():]:   # usually only the declaration's spelling differs:
+        fp = fp[:b.end()] + b"<rss/>"                # expat reads the body once
+    docs.setdefault(fp, "feedparser")
+    for doc, name in docs.items():
+        try:
+            pyexpat.ParserCreate(None, " ").Parse(doc, True)
+        except pyexpat.ExpatError as exc:
+            raise FeedError(f"expat ({name}'s XML parser) rejects the feed: {exc}") from None
+
+
+def _parse_views(root, ch, items: list) -> str | None:
+    """podcastparser and feedparser on the channel with ``items`` (moved out of ``root``'s tree),
+    each given its view (:func:`feeds._views.views`); the first problem as one line, or None."""
+    doc = etree.Element(root.tag, root.attrib, nsmap=root.nsmap)
+    channel = etree.SubElement(doc, "channel", ch.attrib)
+    for child in ch:
+        if child.tag != "item":
+            channel.append(copy.deepcopy(child))
+    channel.extend(items)
+    v = views(doc)
+    try:
+        n = len(podcastparser.parse("feed.xml", io.BytesIO(v["podcastparser"])).get("episodes", ()))
+    except Exception as exc:  # podcastparser raises FeedParseError and SAX errors
+        return f"podcastparser rejects the feed: {exc}"
+    parsed = feedparser.parse(v["feedparser"], sanitize_html=False, resolve_relative_uris=False)
+    if parsed.bozo:
+        return f"feedparser flags the feed: {parsed.bozo_exception}"
+    for name, got in (("podcastparser", n), ("feedparser", len(parsed.entries))):
+        if got != len(items):
+            return f"{name} read {got} items, not {len(items)}"
+    return None
 
 
 def referenced_urls(xml: bytes) -> list[str]:
