@@ -18,7 +18,10 @@ import jiwer
 from transcripts import TranscribeOptions, TranscriptError, transcribe, write_formats
 from transcripts.weights import MULTILINGUAL_PACKAGES, model_path
 
-FRENCH_WER_MAX = 0.70  # measured 0.55-0.64 over 6 runs (temperature fallback samples); German 0.19
+FRENCH_WER_MAX = 0.75
+"""espeak-ng French is hard for base: 0.55-0.64 over 6 runs on the espeak-ng build of session 2; 0.708, the
+same in every run (seeded decoding), with the Debian espeak-ng that `make test` installs on 2026-12-03,
+unchanged code. The bound catches a collapse (a repetition loop measured 0.93); German measures 0.19."""
 
 
 def wer(ref: str, hyp: str) -> float:
