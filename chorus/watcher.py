@@ -202,9 +202,12 @@ class InboxWatcher:
     def close(self) -> None:
         """Stop watching (a blocked ``ready`` returns within a fraction of a second)."""
         self._stop.set()
-        if self._events is not None:
-            self._events.close()
-            self._events = None
+        events, self._events = self._events, None
+        if events is not None:
+            try:
+                events.close()
+            except ValueError:  # ``ready`` is waiting in another thread: the stop event ends that wait
+                pass
 
     def __enter__(self) -> InboxWatcher:
         return self
@@ -271,10 +274,11 @@ class InboxWatcher:
     def _wait(self, seconds: float) -> bool:
         """Block up to ``seconds``; True as soon as the filesystem reports a change."""
         end = time.monotonic() + seconds
-        if self._events is not None:
+        events = self._events
+        if events is not None:
             try:
                 while time.monotonic() < end and not self._stop.is_set():
-                    if next(self._events):
+                    if next(events):
                         return True
                 return False
             except StopIteration:

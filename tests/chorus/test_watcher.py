@@ -286,3 +286,12 @@ def test_two_sidecars_hold_the_recording_until_one_is_removed(tmp_path, clips):
         got = _collect(watcher, 2.5)
     assert held == [] and "2 sidecars for one recording" in waiting[0].reason
     assert [(i.path.name, i.sidecar.name, i.complete) for _, i in got] == [("ep2.wav", "ep2.yaml", True)]
+
+
+def test_close_from_another_thread_ends_a_blocked_wait(tmp_path):
+    (tmp_path / "inbox").mkdir()
+    watcher = InboxWatcher(tmp_path / "inbox", [], QUICK)
+    watcher.ready(0.1)
+    threading.Timer(0.5, watcher.close).start()
+    start = time.monotonic()
+    assert watcher.ready(20) == [] and time.monotonic() - start < 2
