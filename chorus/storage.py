@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import boto3
+from boto3.exceptions import S3UploadFailedError
 from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 from botocore.exceptions import (BotoCoreError, ClientError, ConnectionError as BotoConnectionError,
@@ -198,6 +199,9 @@ class Bucket:
             self.client.upload_file(str(path), self.name, key, ExtraArgs=extra, Config=self.transfer)
         except (ClientError, BotoCoreError) as e:
             raise self._error(e, key) from e
+        except S3UploadFailedError as e:  # boto3 wraps the store's answer (a 5xx, a 403) in its own error
+            answer = e.__cause__ or e.__context__
+            raise self._error(answer if isinstance(answer, (ClientError, BotoCoreError)) else e, key) from e
         except OSError as e:  # the file vanished or became unreadable during the upload
             raise ChorusError(f"cannot read the file to upload ({e.strerror or e}); the live feed is unchanged",
                               path=path) from e
