@@ -11,6 +11,9 @@ from pathlib import Path
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from feeds import (Category, EpisodeEntry, Funding, MediaLink, Person, ShowInfo, Soundbite, build_feed, podcast_guid,
+                   prepare_artwork, render_episode_page, render_show_page, validate_feed)
+
 from chorus.catalog import Catalog, Episode, NotesRevision, TranscriptRevision
 from chorus.settings import Settings, ShowSettings
 from chorus.storage import IMMUTABLE, Bucket, StoredObject, sha256_file
@@ -59,7 +62,6 @@ def _artwork(bucket: Bucket, settings: Settings, show: str, conf: ShowSettings) 
     import os
     import tempfile
 
-    from feeds import prepare_artwork
 
     src = Path(conf.artwork) if conf.artwork else Path(__file__).parent / "assets" / "artwork.jpg"
     out_dir = settings.path("work") / "_shows" / show
@@ -80,14 +82,12 @@ def _artwork(bucket: Bucket, settings: Settings, show: str, conf: ShowSettings) 
 
 
 def _link(obj: dict, **kw):
-    from feeds import MediaLink
 
     return MediaLink(url=obj["url"], type=kw.pop("type", obj["type"].split(";")[0]), length=obj["length"], **kw)
 
 
 def _entry(ep: Episode, page_url: str, language: str, notes: dict | None):
     """The feed item of a published episode; ``language`` is its transcript's (else the show's)."""
-    from feeds import EpisodeEntry, Person
 
     objs = ep.objects or {}
     transcripts = [_link(objs[k], type=t, rel=rel, language=language)
@@ -105,13 +105,13 @@ def _entry(ep: Episode, page_url: str, language: str, notes: dict | None):
         video=_link(objs["mp4"]) if "mp4" in objs else None,
         poster_url=objs["poster"]["url"] if "poster" in objs else None,
         persons=persons, language=language, keywords=list((notes or {}).get("keywords") or []),
+        soundbites=[Soundbite(float(b["start"]), float(b["duration"]), b.get("title") or None)
+                    for b in (notes or {}).get("soundbites") or []],
     )
 
 
 def build_show_outputs(bucket: Bucket, settings: Settings, catalog: Catalog, show: str) -> ShowOutputs:
     """The feed (validated), show page and episode pages for ``show``, with what they reference."""
-    from feeds import (Category, Funding, Person, ShowInfo, build_feed, podcast_guid, render_episode_page,
-                       render_show_page, validate_feed)
 
     slug, conf = settings.get_show(show)
     prefix = settings.show_prefix(slug)

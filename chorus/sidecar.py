@@ -26,7 +26,7 @@ from chorus.settings import validate_http_url, validate_language, validate_slug
 from chorus.validation import describe_validation_error
 from transcripts.notes import parse_time
 
-__all__ = ["SIDECAR_SUFFIXES", "Sidecar", "SidecarPerson", "SidecarChapter", "SidecarResource", "SidecarError",
+__all__ = ["SIDECAR_SUFFIXES", "Sidecar", "SidecarPerson", "SidecarChapter", "SidecarResource", "SidecarSoundbite", "SidecarError",
            "find_sidecar", "load_sidecar"]
 
 SIDECAR_SUFFIXES = (".yaml", ".yml", ".toml", ".json")
@@ -101,6 +101,20 @@ class SidecarChapter(BaseModel):
         return parse_time(v)
 
 
+class SidecarSoundbite(BaseModel):
+    """An excerpt for sharing (``podcast:soundbite``): ``start`` as a time, ``duration`` in seconds."""
+
+    model_config = _STRICT
+    start: float = Field(description="Seconds from the start of the episode.")
+    duration: float = Field(gt=0, le=300, description="Seconds (Podcasting 2.0 suggests 15 to 120).")
+    title: str | None = None
+
+    @field_validator("start", mode="before")
+    @classmethod
+    def _time(cls, v: Any) -> float:
+        return parse_time(v)
+
+
 class SidecarResource(BaseModel):
     """A link or a book: a bare URL, a bare title, or ``{title, url}`` with at least one of them."""
 
@@ -141,6 +155,7 @@ class Sidecar(BaseModel):
     chapters: list[SidecarChapter] = Field(default_factory=list, description="Replaces generated chapters.")
     glossary: list[str] = Field(default_factory=list, description="Names and terms to spell right, on top of the show's.")
     resources: list[SidecarResource] = Field(default_factory=list, description="Links and books listed in the notes.")
+    soundbites: list[SidecarSoundbite] = Field(default_factory=list, description="Excerpts for sharing (podcast:soundbite).")
     publish_at: datetime | None = Field(None, description="When the episode appears in the feed (ISO 8601 with a zone).")
 
     @field_validator("host", "hosts", "guests", mode="before")
@@ -216,6 +231,9 @@ class Sidecar(BaseModel):
         if self.chapters:
             d["chapters"] = [{"start": c.start, "title": c.title, **({"url": c.url} if c.url else {})}
                              for c in self.chapters]
+        if self.soundbites:
+            d["soundbites"] = [{"start": b.start, "duration": b.duration, "title": b.title or ""}
+                               for b in self.soundbites]
         if self.resources:
             d["resources"] = [{k: v for k, v in (("title", r.title), ("url", r.url)) if v} for r in self.resources]
         return d

@@ -203,3 +203,19 @@ def test_every_field_is_documented():
         assert f"| `{name}` |" in section, f"sidecar field {name!r} is not in docs/configuration.md"
     example = section.split("```yaml\n", 1)[1].split("```", 1)[0]
     assert Sidecar.model_validate(yaml.safe_load(example)).people[:2] == [("Ann Lee", "host"), ("Bo Chen", "host")]
+
+
+def test_soundbites_reach_the_notes_for_the_feed(tmp_path):
+    from transcripts import Segment, Transcript, Word
+    from transcripts.notes import make_notes
+
+    side = tmp_path / "talk.yaml"
+    side.write_text("soundbites:\n  - {start: '00:05', duration: 10, title: Peer groups}\n")
+    words = [Word(w, i * 0.5, i * 0.5 + 0.4, 0.9) for i, w in enumerate(("peer groups meet every week " * 12).split())]
+    t = Transcript(language="en", duration=40.0, segments=[Segment(0.0, 40.0, " ".join(w.text for w in words),
+                                                                   None, words)])
+    notes = make_notes(t, None, load_sidecar(side).to_notes_dict())
+    assert [(b.start, b.duration, b.title) for b in notes.soundbites] == [(5.0, 10.0, "Peer groups")]
+    side.write_text("soundbites:\n  - {start: '00:05', duration: 0}\n")
+    with pytest.raises(SidecarError, match="soundbites.0.duration"):
+        load_sidecar(side)

@@ -10,7 +10,7 @@ from ._make import make_notes
 from ._render import chapters_json
 from ._sidecar import load_sidecar, parse_time
 from ._text import tokens
-from ._types import Chapter, Link, NotesError, NotesOptions, Person, ShowNotes
+from ._types import Chapter, Link, NotesError, NotesOptions, Person, ShowNotes, Soundbite
 
-__all__ = ["make_notes", "NotesOptions", "ShowNotes", "Chapter", "Person", "Link", "chapters_json",
+__all__ = ["make_notes", "NotesOptions", "ShowNotes", "Chapter", "Person", "Link", "Soundbite", "chapters_json",
            "load_sidecar", "parse_time", "NotesError", "min_length", "embeddings_available", "tokens"]

@@ -70,4 +70,4 @@ def make_notes(t: Transcript, options: NotesOptions | None = None, sidecar: dict
     plain = render_text(side.description, summary, side.people, chapters, links, keywords, options.max_text_bytes)
     return ShowNotes(summary=summary, keywords=keywords, chapters=chapters, html=html, text=plain, options=options,
                      title=side.title, description=side.description or " ".join(summary), people=side.people,
-                     links=links, sources=sources)
+                     links=links, soundbites=side.soundbites, sources=sources)

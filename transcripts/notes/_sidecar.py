@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ._render import safe_url
-from ._types import Chapter, Link, NotesError, Person
+from ._types import Chapter, Link, NotesError, Person, Soundbite
 
 _TS = re.compile(r"^(?:(\d+):)?(\d{1,2}):(\d{1,2}(?:\.\d+)?)$")
 
@@ -56,6 +56,7 @@ class Sidecar:
     keywords: list[str] = field(default_factory=list)
     people: list[Person] = field(default_factory=list)
     resources: list[Link] = field(default_factory=list)
+    soundbites: list[Soundbite] = field(default_factory=list)
 
 
 def _str(d: dict, key: str, path: Path | None) -> str:
@@ -108,6 +109,16 @@ def check(d: dict | None, duration: float | None = None, path: Path | str | None
         if url and not safe_url(url):
             raise NotesError(path, f"resource url {url!r} must be a plain http:// or https:// address")
         out.resources.append(Link(str(r.get("title") or url).strip(), url, "sidecar"))
+    bites = d.get("soundbites") or []
+    if not isinstance(bites, list):
+        raise NotesError(path, "'soundbites' must be a list of {start, duration, title}")
+    for b in bites:
+        if not isinstance(b, dict) or "start" not in b or "duration" not in b:
+            raise NotesError(path, "each soundbite needs a start and a duration")
+        start, length = parse_time(b["start"], path), float(b["duration"])
+        if length <= 0 or (duration and start + length > duration + 0.5):
+            raise NotesError(path, f"soundbite at {start:g} s ({length:g} s) is not inside the episode")
+        out.soundbites.append(Soundbite(start, length, str(b.get("title") or "").strip()))
     chs = d.get("chapters") or []
     if not isinstance(chs, list):
         raise NotesError(path, "'chapters' must be a list of {start, title}")

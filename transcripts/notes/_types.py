@@ -69,6 +69,15 @@ class Chapter:
 
 
 @dataclass
+class Soundbite:
+    """A short excerpt the organiser picked for sharing (``podcast:soundbite``): seconds from the start."""
+
+    start: float
+    duration: float
+    title: str = ""
+
+
+@dataclass
 class Person:
     """Someone credited in the notes; ``role`` follows Podcasting 2.0 person roles (``host``, ``guest``...)."""
 
@@ -107,6 +116,8 @@ class ShowNotes:
     description: str = ""
     people: list[Person] = field(default_factory=list)
     links: list[Link] = field(default_factory=list)
+    soundbites: list[Soundbite] = field(default_factory=list)
+    """Excerpts from the sidecar, for ``podcast:soundbite`` (never generated)."""
     sources: dict[str, str] = field(default_factory=dict)
     """Where each part came from: ``{"chapters": "sidecar"|"generated", "keywords": ..., "description": ...}``."""
 
@@ -133,5 +144,6 @@ class ShowNotes:
             description=d.get("description", ""),
             people=[Person(**p) for p in d.get("people") or []],
             links=[Link(**x) for x in d.get("links") or []],
+            soundbites=[Soundbite(**x) for x in d.get("soundbites") or []],
             sources=dict(d.get("sources") or {}),
         )
