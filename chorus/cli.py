@@ -11,8 +11,9 @@ import json
 import os
 import signal
 import sys
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Iterator, Optional
 
 import typer
 from rich.console import Console
@@ -111,10 +112,23 @@ def _publish(path: Path, settings: Settings, config: Optional[Path], show: Optio
             "publish_at": None}
 
 
-def _with_store(settings: Settings):
+@contextmanager
+def _with_store(settings: Settings, prefect: bool = True) -> Iterator:
+    """The bucket, and a Prefect server, for one command: those a running ``chorus up`` serves for
+    this data directory, else ones started for the command. What the command starts dies with it,
+    even when it is killed (``PR_SET_PDEATHSIG``), so nothing is ever left running. (Prefect's own
+    ephemeral mode would start the same kind of local server, but one Chorus could not stop then.)"""
     from chorus.runtime import open_bucket
+    from chorus.services import PrefectServer, free_port
 
-    return open_bucket(settings)  # starts the embedded S3 store for this command when none is running
+    with ExitStack() as stack:
+        bucket = stack.enter_context(open_bucket(settings))
+        if prefect and not os.environ.get("PREFECT_API_URL"):
+            server = PrefectServer(settings.path("prefect"), free_port()).start(advertise=False)
+            stack.callback(server.stop)
+            os.environ["PREFECT_API_URL"] = server.api_url
+            stack.callback(os.environ.pop, "PREFECT_API_URL", None)
+        yield bucket
 
 
 @app.command()
@@ -229,7 +243,7 @@ def _on_store(config: Optional[Path], data_dir: Optional[Path], action):
 
     settings = _settings(config, data_dir)
     try:
-        with _with_store(settings) as bucket:
+        with _with_store(settings, prefect=False) as bucket:
             return action(bucket, settings, Catalog(settings.catalog))
     except ChorusError as e:
         raise _fail(str(e)) from e

@@ -23,6 +23,10 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Callable
 
+from feeds import FeedError
+from media import MediaError
+from transcripts import TranscriptError
+
 from chorus import steps
 from chorus.catalog import Episode
 from chorus.errors import ChorusError
@@ -36,7 +40,7 @@ __all__ = ["Runner", "call", "Outcome", "STEPS", "publish_recording", "release_e
 Runner = Callable[..., Any]
 """``run(step_name, fn, *args, **kwargs) -> fn(*args, **kwargs)``, perhaps with orchestration around it."""
 
-STEPS = ("claim", "probe", "master", "transcribe", "notes", "draft",
+STEPS = ("claim", "set-aside", "probe", "master", "transcribe", "notes", "draft",
          "load", "remaster", "render", "publish-objects", "record", "feed", "finish")
 """Every step name, in the order ``publish_recording`` runs them."""
 
@@ -46,15 +50,7 @@ def call(name: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:  
     return fn(*args, **kwargs)
 
 
-def _known() -> tuple[type[BaseException], ...]:
-    from feeds import FeedError
-    from media import MediaError
-    from transcripts import TranscriptError
-
-    return (MediaError, TranscriptError, FeedError, ChorusError, FileNotFoundError, ValueError)
-
-
-KNOWN_ERRORS = _known()
+KNOWN_ERRORS = (MediaError, TranscriptError, FeedError, ChorusError, FileNotFoundError, ValueError)
 """Errors that are about the input or the settings (one line, no traceback); anything else is a bug."""
 
 
@@ -100,6 +96,7 @@ def publish_recording(ctx: Context, source: Path, show: str | None = None, run: 
     try:
         claim = run("claim", steps.claim, ctx, Path(source), show)
         if claim.duplicate:
+            run("set-aside", steps.set_aside, ctx, claim)
             kept = _urls(ctx, out, claim.episode_id)
             kept.status = "duplicate"
             return kept

@@ -18,12 +18,13 @@ import shutil
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Callable
 
 from sqlalchemy import func, select
 
-from chorus.catalog import Catalog, Episode
+from chorus.catalog import Catalog, Episode, utcnow
 from chorus.errors import ChorusError
 from chorus.runtime import open_bucket, uses_embedded_s3
 from chorus.services import PrefectServer, free_port
@@ -63,8 +64,8 @@ class Service:
     _loop: asyncio.AbstractEventLoop | None = None
     _ready: threading.Event = field(default_factory=threading.Event)
     _failed: list[BaseException] = field(default_factory=list)
-    _pending_names: dict[str, str] = field(default_factory=dict)
-    """Content hash → recording name, for the one result line per input."""
+    _pending_names: dict[str, tuple[str, datetime]] = field(default_factory=dict)
+    """Content hash → (recording name, when it was started), for the one result line per input."""
     _last_reconcile: float = 0.0
 
     def stop(self) -> None:
@@ -186,7 +187,7 @@ class Service:
             watcher.close()
 
     def _submit(self, path: Path, show: str | None, sha: str) -> None:
-        self._pending_names[sha] = path.name
+        self._pending_names[sha] = (path.name, utcnow())
         self._start("publish-episode", {"source": str(path), "show": show}, key=f"publish-{sha}")
 
     def _reconcile(self, catalog: Catalog, claimed: Path, first: bool = False) -> None:
@@ -217,7 +218,7 @@ class Service:
             waiting = status == "waiting" and (time.time() - updated.timestamp()) > _RETRY_WAITING_AFTER
             if first or waiting:
                 # left claimed by a crash (at start) or parked during an outage: a new run, reusing finished steps
-                self._pending_names.setdefault(folder.name, items[0].name)
+                self._pending_names.setdefault(folder.name, (items[0].name, utcnow()))
                 self._start("publish-episode", {"source": str(items[0]), "show": None},
                             key=f"publish-{folder.name}-{time.time_ns()}")
 
@@ -226,11 +227,16 @@ class Service:
         if not self._pending_names:
             return
         with catalog.session() as sess:
-            rows = sess.execute(select(Episode.source_sha256, Episode.status, Episode.error, Episode.id)
+            rows = sess.execute(select(Episode.source_sha256, Episode.status, Episode.error, Episode.id,
+                                       Episode.updated_at)
                                 .where(Episode.source_sha256.in_(list(self._pending_names)))).all()
-        for sha, status, error, ep_id in rows:
-            if status in ("published", "scheduled", "failed", "waiting"):
-                name = self._pending_names.pop(sha)
+        for sha, status, error, ep_id, updated in rows:
+            name, started = self._pending_names.get(sha, ("?", utcnow()))
+            if status in DONE and updated < started:  # nothing changed since: the same recording again
+                self._pending_names.pop(sha)
+                self.say(f"duplicate {name}: already {status} as episode {ep_id} (kept in archive/)")
+            elif status in ("published", "scheduled", "failed", "waiting"):
+                self._pending_names.pop(sha)
                 detail = f": {error}" if error else f" (episode {ep_id})"
                 self.say(f"{status} {name}{detail}")
 

@@ -22,18 +22,25 @@ from typing import Callable
 
 from chorus.errors import ChorusError
 
-__all__ = ["SeaweedFS", "PrefectServer", "free_port", "stop_process", "running_seaweed", "running_prefect"]
+__all__ = ["SeaweedFS", "PrefectServer", "free_port", "stop_process", "running_seaweed", "running_prefect",
+           "arm_death_signal"]
+
+
+def arm_death_signal(sig: int) -> None:
+    """Ask Linux to send this process ``sig`` when its parent dies, even by SIGKILL (``PR_SET_PDEATHSIG``).
+    Elsewhere nothing happens; the owner checks in ``running_seaweed``/``running_prefect`` still apply."""
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, sig, 0, 0, 0)  # 1 = PR_SET_PDEATHSIG
+    except OSError:
+        pass
 
 
 def _die_with_parent(sig: int) -> Callable[[], None]:
-    """A ``preexec_fn`` that makes the child receive ``sig`` when the Chorus process that started it
-    dies, even by SIGKILL (Linux ``PR_SET_PDEATHSIG``): no server is ever left behind."""
+    """A ``preexec_fn``: the child gets ``sig`` when the Chorus process that started it dies, and has
+    its own process group (so ``stop_process`` can signal the server and its children)."""
     def arm() -> None:
-        try:
-            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, sig, 0, 0, 0)  # 1 = PR_SET_PDEATHSIG
-        except OSError:  # not Linux/glibc: the owner check in running_seaweed/running_prefect still applies
-            pass
-        os.setsid()  # its own process group, so stop_process can signal the server and its children
+        arm_death_signal(sig)
+        os.setsid()
     return arm
 
 
@@ -210,7 +217,10 @@ class PrefectServer:
     def api_url(self) -> str:
         return f"http://{self.host}:{self.port}/api"
 
-    def start(self, timeout: float = 120.0) -> "PrefectServer":
+    def start(self, timeout: float = 120.0, advertise: bool = True) -> "PrefectServer":
+        """Start the server and wait for it to answer. ``advertise``: write ``<home>/server.json`` so
+        that ``chorus run`` on the same data directory uses it (``chorus up`` does; a server that
+        ``chorus run`` starts for itself does not, since it stops when that run ends)."""
         self.home.mkdir(parents=True, exist_ok=True)
         env = {**os.environ, "PREFECT_HOME": str(self.home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
                "PREFECT_SERVER_API_HOST": self.host, "PREFECT_SERVER_API_PORT": str(self.port),
@@ -224,15 +234,22 @@ class PrefectServer:
                 stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
                 preexec_fn=_die_with_parent(signal.SIGTERM))
         _wait_http(self.api_url + "/health", timeout, self.proc, log, "Prefect server")
-        (self.home / "server.json").write_text(json.dumps({"pid": self.proc.pid, "api_url": self.api_url,
-                                                           "owner": os.getpid()}))
+        if advertise:
+            (self.home / "server.json").write_text(json.dumps({"pid": self.proc.pid, "api_url": self.api_url,
+                                                               "owner": os.getpid()}))
         return self
 
     def stop(self) -> None:
         if self.proc is not None:
+            pid = self.proc.pid
             stop_process(self.proc, timeout=15)
             self.proc = None
-            (self.home / "server.json").unlink(missing_ok=True)
+            state = self.home / "server.json"
+            try:
+                if json.loads(state.read_text()).get("pid") == pid:  # only our own advertisement
+                    state.unlink()
+            except (OSError, ValueError):
+                pass
 
     def __enter__(self) -> "PrefectServer":
         return self.start()

@@ -19,13 +19,18 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable, TypeVar
 
+import media
+import transcripts
+import transcripts.notes
 from sqlalchemy import select
 
+from chorus import publishing
 from chorus.catalog import Catalog, Episode, NotesRevision, TranscriptRevision, utcnow
 from chorus.errors import ChorusError
 from chorus.settings import Settings, ShowSettings, slugify, validate_slug
 from chorus.sidecar import SIDECAR_SUFFIXES, Sidecar, find_sidecar, load_sidecar
 from chorus.storage import IMMUTABLE, Bucket, StoredObject, sha256_file
+from chorus.watcher import sha256_path
 
 T = TypeVar("T")
 
@@ -33,7 +38,7 @@ __all__ = [
     "Context", "Claim", "Release", "claim", "probe", "master", "transcribe", "notes", "draft", "load_release",
     "render", "publish_objects", "record", "feed", "finish", "fail", "archive", "quarantine",
     "cached_step", "step_key", "sha256_path", "one_line", "episode_title", "master_options", "transcribe_options",
-    "notes_options", "remaster", "park", "object_records", "error_note", "DONE",
+    "notes_options", "remaster", "park", "set_aside", "object_records", "error_note", "DONE",
 ]
 
 DONE = ("published", "scheduled", "unpublished", "in_review", "approved")
@@ -85,17 +90,6 @@ class Release:
     notes: Any
     source: Path | None
     source_sha256: str
-
-
-def sha256_path(path: Path) -> str:
-    """SHA-256 of a recording: a file's bytes, or a folder's tracks (relative name + file hash, sorted)."""
-    path = Path(path)
-    if path.is_file():
-        return sha256_file(path)
-    h = hashlib.sha256()
-    for f in sorted(p for p in path.rglob("*") if p.is_file()):
-        h.update(f.relative_to(path).as_posix().encode() + b"\0" + sha256_file(f).encode())
-    return h.hexdigest()
 
 
 def episode_title(source: Path, sidecar: Sidecar) -> str:
@@ -233,71 +227,57 @@ def _work(settings: Settings, episode_id: int) -> Path:
 
 def master_options(show: ShowSettings):
     """The show's settings as ``media.MasterOptions``."""
-    from media import MasterOptions
-
-    return MasterOptions(target_lufs=show.loudness_lufs, channels=show.channels, bitrate_kbps=show.bitrate_kbps,
+    return media.MasterOptions(target_lufs=show.loudness_lufs, channels=show.channels, bitrate_kbps=show.bitrate_kbps,
                          denoise=show.denoise, shorten_pauses_over=show.shorten_pauses_over, intro=show.intro,
                          outro=show.outro)
 
 
 def transcribe_options(show: ShowSettings, sidecar: Sidecar):
     """The show's (and the episode's) settings as ``transcripts.TranscribeOptions``."""
-    from transcripts import TranscribeOptions
-
     # People's names are speaker labels, not hotwords: with tiny.en, long hotword lists make
     # faster-whisper skip speech (measured: WER 0.10 -> 0.39 on the panel clip with two names).
     glossary = list(dict.fromkeys([*show.glossary, *sidecar.glossary]))
     # an episode's sidecar may name its own language, or "auto" to let a multilingual model detect it
     language = sidecar.language or show.language
-    return TranscribeOptions(model=show.whisper_model, language=None if language == "auto" else language,
+    return transcripts.TranscribeOptions(model=show.whisper_model, language=None if language == "auto" else language,
                              glossary=glossary, speakers=[name for name, _role in sidecar.people])
 
 
 def notes_options(show: ShowSettings, transcript):
     """``NotesOptions`` in the transcript's language (stop words and stemming follow it)."""
-    from transcripts.notes import NotesOptions
-
-    return NotesOptions(language=transcript.language or show.language)
+    return transcripts.notes.NotesOptions(language=transcript.language or show.language)
 
 
 def probe(claim_: Claim):
     """``media.probe`` of the claimed recording: a bad file fails here, before anything is produced."""
-    from media import probe as probe_media
-
-    return probe_media(claim_.source)
+    return media.probe(claim_.source)
 
 
 def master(ctx: Context, claim_: Claim):
     """Master the recording into ``work/<episode>/master`` (cached by content and options)."""
-    from media import master as master_media
-
     _slug, show = ctx.settings.get_show(claim_.show)
     opts = master_options(show)
     work = _work(ctx.settings, claim_.episode_id)
     ctx.catalog.set_status(claim_.episode_id, "mastering")
     return cached_step(work, "master", step_key(claim_.sha256, opts),
-                       lambda: master_media(claim_.source, work / "master", opts))
+                       lambda: media.master(claim_.source, work / "master", opts))
 
 
 def transcribe(ctx: Context, claim_: Claim, mastered):
     """Transcribe the mastered speech (cached by content and options)."""
-    from transcripts import transcribe as transcribe_audio
-
     _slug, show = ctx.settings.get_show(claim_.show)
     opts = transcribe_options(show, claim_.sidecar)
     ctx.catalog.set_status(claim_.episode_id, "transcribing")
     key = step_key(claim_.sha256, master_options(show), opts)
     return cached_step(_work(ctx.settings, claim_.episode_id), "transcribe", key,
-                       lambda: transcribe_audio(mastered.speech_wav, opts,
+                       lambda: transcripts.transcribe(mastered.speech_wav, opts,
                                                 timeline=getattr(mastered, "timeline", None)))
 
 
 def notes(ctx: Context, claim_: Claim, transcript):
     """Draft show notes and chapters in the transcript's language; the sidecar's values win."""
-    from transcripts.notes import make_notes
-
     _slug, show = ctx.settings.get_show(claim_.show)
-    return make_notes(transcript, notes_options(show, transcript), claim_.sidecar.to_notes_dict())
+    return transcripts.notes.make_notes(transcript, notes_options(show, transcript), claim_.sidecar.to_notes_dict())
 
 
 def draft(ctx: Context, claim_: Claim, mastered, transcript, notes_) -> int:
@@ -315,9 +295,6 @@ def draft(ctx: Context, claim_: Claim, mastered, transcript, notes_) -> int:
 
 def load_release(ctx: Context, episode_id: int) -> Release:
     """The episode and its current transcript and notes revisions (a volunteer's edit wins)."""
-    from transcripts import Transcript
-    from transcripts.notes import ShowNotes
-
     with ctx.catalog.session() as s:
         ep = s.get(Episode, episode_id)
         if ep is None:
@@ -330,15 +307,13 @@ def load_release(ctx: Context, episode_id: int) -> Release:
         raise ChorusError(f"episode {episode_id} has no transcript yet; run it again with `chorus retry {episode_id}`")
     _slug, show_settings = ctx.settings.get_show(show)
     source = Path(ep.source_path) if ep.source_path else None
-    return Release(ep, show, show_settings, Transcript.from_dict(t_rev.data), ShowNotes.from_dict(n_rev.data),
+    return Release(ep, show, show_settings, transcripts.Transcript.from_dict(t_rev.data), transcripts.notes.ShowNotes.from_dict(n_rev.data),
                    source, ep.source_sha256)
 
 
 def remaster(ctx: Context, release: Release):
     """The mastered audio cached when the episode was first processed (mastered again only if the
     work folder was cleaned up, from the original in claimed/ or archive/)."""
-    from media import master as master_media
-
     opts = master_options(release.show_settings)
     work = _work(ctx.settings, release.episode.id)
     if release.source is None or not release.source.exists():
@@ -348,30 +323,26 @@ def remaster(ctx: Context, release: Release):
         raise ChorusError(f"the original of episode {release.episode.id} is gone from {release.source}, so its "
                           "audio cannot be rendered again")
     return cached_step(work, "master", step_key(release.source_sha256, opts),
-                       lambda: master_media(release.source, work / "master", opts))
+                       lambda: media.master(release.source, work / "master", opts))
 
 
 def render(ctx: Context, release: Release, mastered) -> dict[str, Path]:
     """Every per-episode file to publish, by kind: mp3 (tagged), vtt, srt, json, txt, html, chapters."""
-    from media import Id3Tags, write_id3
-    from transcripts import write_formats
-    from transcripts.notes import chapters_json
-
     ep, show, notes_ = release.episode, release.show_settings, release.notes
     out = _work(ctx.settings, ep.id) / "publish"
     out.mkdir(parents=True, exist_ok=True)
     ctx.catalog.set_status(ep.id, "rendering")
-    files = dict(write_formats(release.transcript, out, "transcript", title=ep.title))
+    files = dict(transcripts.write_formats(release.transcript, out, "transcript", title=ep.title))
     mp3 = out / "episode.mp3"
     shutil.copyfile(mastered.mp3, mp3)
     artwork = show.artwork if show.artwork and Path(show.artwork).is_file() else _default_artwork()
     when = ep.published_at or utcnow()
-    write_id3(mp3, Id3Tags(title=ep.title, show=show.title, author=show.author, date=when.date().isoformat(),
+    media.write_id3(mp3, media.Id3Tags(title=ep.title, show=show.title, author=show.author, date=when.date().isoformat(),
                            episode=ep.number, cover=artwork), notes_.chapters)
     files["mp3"] = mp3
     if notes_.chapters:
         chapters = out / "chapters.json"
-        chapters.write_text(json.dumps(chapters_json(notes_.chapters, title=ep.title), indent=1), encoding="utf-8")
+        chapters.write_text(json.dumps(transcripts.notes.chapters_json(notes_.chapters, title=ep.title), indent=1), encoding="utf-8")
         files["chapters"] = chapters
     if getattr(mastered, "video", None):
         files["mp4"] = Path(mastered.video)
@@ -428,9 +399,7 @@ def record(ctx: Context, release: Release, stored: dict[str, StoredObject]) -> d
 def feed(ctx: Context, show: str):
     """Regenerate and upload the show's pages, then its feed LAST (``chorus.publishing.publish_show``):
     conditional write, every referenced object checked first; a failure leaves the live feed as it was."""
-    from chorus.publishing import publish_show
-
-    return publish_show(ctx.bucket, ctx.settings, ctx.catalog, show).feed
+    return publishing.publish_show(ctx.bucket, ctx.settings, ctx.catalog, show).feed
 
 
 def finish(ctx: Context, episode_id: int, detail: str | None = None) -> str:
@@ -445,6 +414,14 @@ def finish(ctx: Context, episode_id: int, detail: str | None = None) -> str:
         source = archive(ctx.settings, source)
     ctx.catalog.set_status(episode_id, status, detail=detail, source_path=str(source) if source else None)
     return status
+
+
+def set_aside(ctx: Context, claim_: Claim) -> Path:
+    """A duplicate the watcher had claimed goes to ``archive/`` (kept, never deleted); a file named on
+    the command line stays where it is. Returns where the offered recording now is."""
+    if _claimed_root(ctx.settings) in claim_.source.parents and claim_.source.exists():
+        return archive(ctx.settings, claim_.source)
+    return claim_.source
 
 
 def _move_aside(source: Path, folder: Path) -> Path:
@@ -473,8 +450,16 @@ def _drop_empty_claim(source: Path) -> None:
 
 
 def archive(settings: Settings, source: Path) -> Path:
-    """Move the pipeline's copy of a published original to ``<data>/archive/`` (kept, never deleted)."""
-    return _move_aside(Path(source), settings.path("archive"))
+    """Move the pipeline's copy of a published original to ``<data>/archive/`` (kept, never deleted),
+    with any exact duplicates of it the watcher set aside in ``claimed/<sha256>/duplicates/``."""
+    source = Path(source)
+    duplicates = source.parent / "duplicates"
+    if source.parent.parent.name == "claimed" and duplicates.is_dir():
+        for dup in sorted(duplicates.iterdir()):
+            _move_aside(dup, settings.path("archive"))
+        if not any(duplicates.iterdir()):
+            duplicates.rmdir()
+    return _move_aside(source, settings.path("archive"))
 
 
 def error_note(path: Path) -> Path:

@@ -31,10 +31,7 @@ from chorus.sidecar import SidecarError, find_sidecar
 from chorus.storage import sha256_file
 from media.probe import AUDIO_EXTS
 
-try:  # inotify events; without them the inbox is polled every `poll_seconds`
-    import watchfiles
-except ImportError:  # pragma: no cover - depends on the environment
-    watchfiles = None
+import watchfiles
 
 __all__ = ["WatchOptions", "Item", "InboxWatcher", "Claimed", "claim_item", "sha256_path", "is_ignored"]
 
@@ -176,7 +173,7 @@ class InboxWatcher:
         self._stop = threading.Event()
         self._scanned = float("-inf")
         self._events = None
-        if watchfiles is not None and self.inbox.is_dir():
+        if self.inbox.is_dir():
             self._events = watchfiles.watch(self.inbox, watch_filter=None, debounce=_DEBOUNCE_MS, stop_event=self._stop,
                                             rust_timeout=_TICK_MS, yield_on_timeout=True, raise_interrupt=False,
                                             ignore_permission_denied=True)

@@ -14,6 +14,8 @@ deployments; ``chorus run`` calls ``publish_episode`` in process.
 """
 from __future__ import annotations
 
+import os
+import signal
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -28,6 +30,7 @@ from prefect.states import Completed, Failed
 from chorus import sequence
 from chorus.catalog import Catalog, Episode
 from chorus.runtime import open_bucket
+from chorus.services import arm_death_signal
 from chorus.settings import Settings, load_settings
 from chorus.steps import Context, one_line
 from chorus.storage import StoreUnavailable
@@ -140,7 +143,19 @@ def prefect_runner(settings: Settings) -> sequence.Runner:
     return run
 
 
+def _die_with_service() -> None:
+    """A flow run that ``chorus up`` served runs in a subprocess of it: make it die with ``chorus up``
+    (even a SIGKILL of it), so a restarted service never races a leftover run of the same episode."""
+    owner = os.environ.get("CHORUS_SERVED_BY")
+    if not owner or os.getpid() == int(owner):
+        return
+    arm_death_signal(signal.SIGKILL)
+    if os.getppid() != int(owner):  # the service died before the signal was armed
+        os._exit(1)
+
+
 def _context(config: str | None, data_dir: str | None) -> Context:
+    _die_with_service()
     settings = load_settings(Path(config) if config else None, Path(data_dir) if data_dir else None)
     return Context(settings, Catalog(settings.catalog))
 

@@ -28,7 +28,7 @@ def _get(url, method="GET"):
 
 
 @pytest.fixture(scope="module")
-def published(tmp_path_factory, panel, s3_env, prefect_api, request):
+def published(tmp_path_factory, panel, synth, s3_env, prefect_api, request):
     """Run once: the panel recording plus four bad inputs, in one `chorus run --json` call."""
     import os
     import sys
@@ -41,7 +41,8 @@ def published(tmp_path_factory, panel, s3_env, prefect_api, request):
     shutil.copyfile(wav, good)
     (inbox / "panel-discussion.json").write_text(json.dumps(
         {"title": "Finding your people <in> private practice", "host": {"name": "Sam Rivers"},
-         "guests": [{"name": "Alex Morgan", "role": "guest"}]}))
+         "guests": [{"name": "Alex Morgan", "role": "guest"}],
+         "soundbites": [{"start": "00:10", "duration": 20, "title": "Peer <support>"}]}))
     empty = inbox / "empty.mp3"
     empty.write_bytes(b"")
     notmedia = inbox / "notes.wav"
@@ -53,10 +54,13 @@ def published(tmp_path_factory, panel, s3_env, prefect_api, request):
     silent = inbox / "silence.wav"
     subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "anullsrc=r=44100:cl=mono", "-t", "30",
                     str(silent)], check=True)
+    fixme = inbox / "fixme.wav"  # a good recording whose sidecar has a wrong field type
+    shutil.copyfile(synth(Path(__file__).parents[1] / "data" / "scripts" / "publish-short.json")[0], fixme)
+    (inbox / "fixme.yaml").write_text("title: Fixed later\nguests: 3\n")
     data = root / "data"
     env = {**os.environ, **s3_env, "CHORUS_PUBLISH__BUCKET": "e2e-run", "CHORUS_DATA_DIR": str(data),
            "PREFECT_API_URL": prefect_api, "CHORUS_SHOW__LOUDNESS_LUFS": "-16"}
-    inputs = [good, empty, notmedia, truncated, silent]
+    inputs = [good, empty, notmedia, truncated, silent, fixme]
     proc = subprocess.run([sys.executable, "-m", "chorus.cli", "run", "--json", *map(str, inputs)],
                           capture_output=True, text=True, env=env, timeout=900, cwd=root)
     out = {Path(r["source"]).name: r for r in results(proc)}
@@ -67,7 +71,8 @@ def test_exit_code_and_one_json_object_per_input(published):
     proc, by_name = published["proc"], published["by_name"]
     assert proc.returncode == 1, proc.stderr[-3000:]  # some inputs failed
     assert "Traceback" not in proc.stderr, proc.stderr[-3000:]  # bad input never shows a traceback
-    assert set(by_name) == {"panel-discussion.wav", "empty.mp3", "notes.wav", "truncated.mp3", "silence.wav"}
+    assert set(by_name) == {"panel-discussion.wav", "empty.mp3", "notes.wav", "truncated.mp3", "silence.wav",
+                            "fixme.wav"}
     good = by_name["panel-discussion.wav"]
     assert good["status"] == "published", good
     for key in ("episode_id", "feed_url", "audio_url", "episode_url"):
@@ -107,8 +112,11 @@ def test_feed_parses_and_enclosure_matches_over_http(published):
     _, h, audio = _get(enc["url"])
     assert len(audio) == enc["file_size"] == int(h["Content-Length"])
     assert h["Content-Type"] == "audio/mpeg"
-    vtt = [t for t in fp.entries[0].get("podcast_transcript", [])] or []
     assert b'type="text/vtt"' in body
+    import re
+
+    (bite,) = re.findall(rb'<podcast:soundbite [^>]*>[^<]*</podcast:soundbite>', body)
+    assert b'startTime="10' in bite and b'duration="20' in bite and b"Peer" in bite and b"<support>" not in bite
 
 
 def test_published_audio_loudness_measured_independently(published, tmp_path):
@@ -226,3 +234,44 @@ def test_regenerate_never_replaces_a_volunteer_edit(published, monkeypatch):
         publish_show(bucket, settings, catalog, "community-podcast")
     item = feedparser.parse(_get(good["feed_url"])[2]).entries[0]
     assert "Rewritten by a volunteer" in item.content[0].value
+
+
+def _chorus(published, *args, timeout=600):
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "chorus.cli", *args], capture_output=True, text=True,
+                          env=published["env"], timeout=timeout, cwd=published["root"])
+
+
+def test_retry_after_fixing_the_sidecar_publishes_and_leaves_no_stale_note(published):
+    r = published["by_name"]["fixme.wav"]
+    assert r["status"] == "failed" and "fixme.yaml" in r["error"] and "guests" in r["error"]
+    failed = published["data"] / "failed"
+    (failed / "fixme.yaml").write_text("title: Fixed later\nguests: [Bo Chen]\n")  # the organiser's fix
+    proc = _chorus(published, "retry", "--json", str(failed / "fixme.wav"))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    (out,) = results(proc)
+    assert out["status"] == "published", out
+    assert not (failed / "fixme.wav").exists() and not (failed / "fixme.wav.error.txt").exists()
+    assert (published["data"] / "archive" / "fixme.wav").exists()
+    titles = [e["title"] for e in podcastparser.parse(out["feed_url"], io.BytesIO(_get(out["feed_url"])[2]))["episodes"]]
+    assert sorted(titles) == ["Finding your people <in> private practice", "Fixed later"]
+    status = _chorus(published, "status", "--json")
+    rows = [json.loads(line) for line in status.stdout.splitlines()]
+    assert {r["title"]: r["status"] for r in rows}["Fixed later"] == "published"
+
+
+def test_rebuild_writes_the_same_feed_again(published):
+    good = published["by_name"]["panel-discussion.wav"]
+    before = feedparser.parse(_get(good["feed_url"])[2])
+    proc = _chorus(published, "rebuild", "community-podcast")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    after = feedparser.parse(_get(good["feed_url"])[2])
+    assert [e.id for e in after.entries] == [e.id for e in before.entries]
+
+
+def test_status_table_prints_titles_as_text(published):
+    proc = _chorus(published, "status")
+    assert proc.returncode == 0, proc.stderr
+    assert "Finding your people <in> private practice" in " ".join(proc.stdout.split())
+    assert "published" in proc.stdout and "failed" in proc.stdout

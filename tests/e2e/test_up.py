@@ -218,7 +218,6 @@ def torture(synth, tmp_path_factory):
     for name, title in good.items():
         if name.endswith((".wav", ".mp3", ".m4a")) and name not in ("later.wav",):
             (inbox / Path(name).with_suffix(".yaml")).write_text(f"title: {title}\n")
-    shutil.copyfile(wav(0.3), inbox / "alpha-copy.wav")  # an exact duplicate under another name
     (inbox / "zero.mp3").write_bytes(b"")
     (inbox / "text.wav").write_text("this is a text file, not a recording\n" * 40)
     _mp3(wav(1.0), root / "full.mp3")
@@ -241,6 +240,9 @@ def torture(synth, tmp_path_factory):
     for w in writers:
         w.start()
     time.sleep(2)
+    while not (up.data / "claimed").exists() or (inbox / "alpha.wav").exists():
+        time.sleep(0.5)
+    shutil.copyfile(wav(0.3), inbox / "alpha-copy.wav")  # an exact duplicate under another name, dropped later
     (inbox / "renamed.yaml").write_text("title: Renamed\n")
     (inbox / "renamed.mp3.part").rename(inbox / "renamed.mp3")  # the browser finished the download
     for w in writers:
@@ -292,7 +294,7 @@ def test_slow_and_stalled_copies_are_published_whole(torture):
 
 
 @pytest.mark.parametrize("name,reason", [
-    ("zero.mp3", "empty"), ("text.wav", "media"), ("truncated.mp3", "truncated"),
+    ("zero.mp3", "empty"), ("text.wav", "cannot read"), ("truncated.mp3", "never completed"),
     ("badyaml.wav", "badyaml.yaml"), ("badtype.wav", "guests")])
 def test_every_invalid_input_is_quarantined_with_its_reason(torture, name, reason):
     failed = torture["up"].data / "failed"
@@ -312,7 +314,8 @@ def test_nothing_is_lost_and_the_inbox_shows_what_waits(torture):
                  "later.wav", "zoom.Host.wav", "zoom.Guest.wav", "zoom.yaml", "zero.mp3", "text.wav",
                  "truncated.mp3", "badyaml.wav", "badtype.wav"):
         assert name in kept, f"{name} is nowhere under the data directory"
-    assert list(up.data.glob("claimed/*/duplicates/alpha-copy.wav")), "the duplicate is kept aside"
+    assert (up.data / "archive" / "alpha-copy.wav").is_file(), "the duplicate is kept, beside its original"
+    assert not list((up.data / "claimed").iterdir()), "claimed/ is empty once everything is done"
 
 
 def test_every_run_shows_in_prefect_named_after_its_recording(torture):
