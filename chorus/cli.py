@@ -1,6 +1,7 @@
 """The ``chorus`` command, thin (in the style of datasette's ``cli.py``): parse, call, report.
 
-The work lives in ``chorus.service`` (``up``), ``chorus.sequence`` and the flows (``run``, ``retry``,
+Commands import what they need when they run: the flows (Prefect), the service, boto3 and the
+models are heavy, so ``chorus --help`` and ``chorus status`` stay quick. The work lives in ``chorus.service`` (``up``), ``chorus.sequence`` and the flows (``run``, ``retry``,
 ``rebuild``), ``chorus.publishing`` and ``chorus.regenerate``. This module (with the editor's HTTP
 layer) is the only place that turns exceptions into exit codes. Every message is printed as plain
 text: nothing a user typed is read as markup.
@@ -18,7 +19,10 @@ from typing import Any, Iterator, Optional
 import typer
 from rich.console import Console
 
+from chorus.catalog import Catalog
 from chorus.errors import ChorusError
+from chorus.reporting import episode_rows, status_table
+from chorus.services import PrefectServer, free_port, running_prefect
 from chorus.settings import Settings, load_settings, validate_slug
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
@@ -50,8 +54,6 @@ def _settings(config: Optional[Path], data_dir: Optional[Path]) -> Settings:
     os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
     if not os.environ.get("PREFECT_API_URL"):
-        from chorus.services import running_prefect
-
         api = running_prefect(settings.path("prefect"))
         if api:
             os.environ["PREFECT_API_URL"] = api
@@ -118,8 +120,7 @@ def _with_store(settings: Settings, prefect: bool = True) -> Iterator:
     this data directory, else ones started for the command. What the command starts dies with it,
     even when it is killed (``PR_SET_PDEATHSIG``), so nothing is ever left running. (Prefect's own
     ephemeral mode would start the same kind of local server, but one Chorus could not stop then.)"""
-    from chorus.runtime import open_bucket
-    from chorus.services import PrefectServer, free_port
+    from chorus.runtime import open_bucket  # boto3
 
     with ExitStack() as stack:
         bucket = stack.enter_context(open_bucket(settings))
@@ -212,8 +213,6 @@ def status(
     config: Optional[Path] = ConfigOpt,
 ) -> None:
     """Episodes, newest first: state and current step, duration, when, error or link."""
-    from chorus.reporting import episode_rows, status_table
-
     settings = _settings(config, data_dir)
     rows = episode_rows(settings, _show(settings, show))
     if as_json:
@@ -230,8 +229,6 @@ def list_episodes(
     config: Optional[Path] = ConfigOpt,
 ) -> None:
     """Episodes in the catalog, newest first, tab-separated: id, show, status, published date, title."""
-    from chorus.reporting import episode_rows
-
     settings = _settings(config, data_dir)
     for row in episode_rows(settings, _show(settings, show)):
         print(f"{row['id']}\t{row['show']}\t{row['status']}\t{(row['published_at'] or '-')[:10]}\t{row['title']}")
@@ -239,8 +236,6 @@ def list_episodes(
 
 def _on_store(config: Optional[Path], data_dir: Optional[Path], action):
     """Run ``action(bucket, settings, catalog)`` against the show's store; a ChorusError is one line, exit 1."""
-    from chorus.catalog import Catalog
-
     settings = _settings(config, data_dir)
     try:
         with _with_store(settings, prefect=False) as bucket:

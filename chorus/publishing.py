@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from chorus.catalog import Catalog, Episode
 from chorus.errors import ChorusError
 from chorus.settings import Settings
-from chorus.showfeed import episode_page_key
+from chorus.showfeed import build_show_outputs, episode_page_key, feed_key
 from chorus.storage import PRECONDITION_FAILED, SHORT, Bucket, StoredObject
 
 __all__ = ["PublishOptions", "ShowPublication", "UnpublishResult", "publish_show", "unpublish"]
@@ -82,8 +82,6 @@ def publish_show(bucket: Bucket, settings: Settings, catalog: Catalog, show: str
     Raises ``ChorusError`` (the live feed unchanged) when the feed is invalid, a referenced object is
     not visible, an upload fails, or other publishers won every attempt.
     """
-    from chorus.showfeed import build_show_outputs, feed_key
-
     options = options or PublishOptions()
     slug, _ = settings.get_show(show)
     key = feed_key(settings, slug)

@@ -19,6 +19,7 @@ from chorus.settings import Settings
 from chorus.sidecar import Sidecar, find_sidecar, load_sidecar
 from chorus.steps import Context
 from chorus.storage import Bucket
+from transcripts import Transcript
 from transcripts.notes import make_notes
 
 __all__ = ["regenerate_notes", "RegenerateResult"]
@@ -42,8 +43,6 @@ def regenerate_notes(bucket: Bucket, settings: Settings, catalog: Catalog, episo
     Publishing is ``chorus.sequence.release_episode`` (the same steps as every release). Raises
     ``ChorusError`` (one line) for an unknown or unpublished episode; nothing live changes then.
     """
-    from transcripts import Transcript
-
     with catalog.session() as s:
         ep = s.get(Episode, episode_id)
         if ep is None:

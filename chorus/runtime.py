@@ -5,6 +5,8 @@ import os
 from contextlib import contextmanager
 from typing import Iterator
 
+import boto3
+
 from chorus.errors import ChorusError
 from chorus.services import SeaweedFS, running_seaweed
 from chorus.settings import Settings
@@ -18,8 +20,6 @@ def uses_embedded_s3(settings: Settings) -> bool:
     (``AWS_ENDPOINT_URL_S3`` / ``AWS_ENDPOINT_URL`` / a profile's ``endpoint_url``)."""
     if settings.publish.endpoint_url or os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL"):
         return False
-    import boto3
-
     try:
         endpoint = boto3.session.Session().client("s3", region_name="us-east-1").meta.endpoint_url
     except Exception:  # a broken profile: fall back to the embedded store, boto3 will complain later

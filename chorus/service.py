@@ -22,6 +22,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Callable
 
+from prefect.deployments import run_deployment
+from prefect.runner import Runner
+from prefect.types.entrypoint import EntrypointType
 from sqlalchemy import func, select
 
 from chorus.catalog import Catalog, Episode, utcnow
@@ -30,8 +33,10 @@ from chorus.runtime import open_bucket, uses_embedded_s3
 from chorus.services import PrefectServer, free_port
 from chorus.settings import Settings
 from chorus.showfeed import feed_url
+from chorus.sidecar import SIDECAR_SUFFIXES
 from chorus.steps import DONE, archive, quarantine
 from chorus.watcher import InboxWatcher, WatchOptions, claim_item
+from flows.publish import publish_episode, rebuild_show, republish_episode
 
 __all__ = ["Service", "DEPLOYMENTS", "deployment_name", "watch_options", "EXAMPLES"]
 
@@ -121,11 +126,6 @@ class Service:
             self._ready.set()
 
     async def _runner_main(self) -> None:
-        from prefect.runner import Runner
-        from prefect.types.entrypoint import EntrypointType
-
-        from flows.publish import publish_episode, rebuild_show, republish_episode
-
         limit = self.settings.processing.max_parallel_episodes
         os.environ["CHORUS_SERVED_BY"] = str(os.getpid())  # flow runs die with this process (flows/publish.py)
         os.environ.setdefault("TQDM_DISABLE", "1")  # no model-loading progress bars from flow runs in the terminal
@@ -149,8 +149,6 @@ class Service:
         """Start a run of one of the served deployments. With ``key`` (the content hash), Prefect
         returns the run already made for that content instead of a second one; when that run is
         over (it failed, and the organiser dropped the recording again), a new run is started."""
-        from prefect.deployments import run_deployment
-
         common = {"config": str(self.config) if self.config else None, "data_dir": str(self.settings.data_dir)}
         params = {**parameters, **common}
         run = run_deployment(deployment_name(name), parameters=params, timeout=0, idempotency_key=key,
@@ -248,8 +246,6 @@ def watch_options(settings: Settings) -> WatchOptions:
 
 
 def _is_sidecar(path: Path) -> bool:
-    from chorus.sidecar import SIDECAR_SUFFIXES
-
     return path.is_file() and path.suffix.lower() in SIDECAR_SUFFIXES
 
 
@@ -259,8 +255,6 @@ def _empty(catalog: Catalog) -> bool:
 
 
 def _stage_example(inbox: Path) -> Path:
-    from chorus.sidecar import SIDECAR_SUFFIXES
-
     samples = sorted(p for p in EXAMPLES.glob("*") if p.is_file() and p.suffix.lower() not in SIDECAR_SUFFIXES)
     if not samples:
         raise ChorusError("the sample recording is missing (run from a checkout of Chorus)", path=EXAMPLES)

@@ -6,6 +6,8 @@ module is the mapping between the two, so that neither knows about the other.
 from __future__ import annotations
 
 import logging
+import os
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -59,10 +61,6 @@ def _artwork(bucket: Bucket, settings: Settings, show: str, conf: ShowSettings) 
     Each call converts into its own temporary file and renames it into place atomically, so that
     concurrent publishers of a show never hash or upload each other's half-written file.
     """
-    import os
-    import tempfile
-
-
     src = Path(conf.artwork) if conf.artwork else Path(__file__).parent / "assets" / "artwork.jpg"
     out_dir = settings.path("work") / "_shows" / show
     out_dir.mkdir(parents=True, exist_ok=True)

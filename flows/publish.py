@@ -23,12 +23,15 @@ from typing import Any, Callable, Iterator
 from prefect import flow, get_client, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
 from prefect.concurrency.sync import concurrency
+from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
 from prefect.logging import get_logger
+from prefect.runtime import flow_run
 from prefect.states import Completed, Failed
 
 from chorus import sequence
-from chorus.catalog import Catalog, Episode
+from chorus.catalog import Catalog, Episode, NotesRevision, TranscriptRevision
 from chorus.runtime import open_bucket
 from chorus.services import arm_death_signal
 from chorus.settings import Settings, load_settings
@@ -87,9 +90,6 @@ def feed_lock_name(show: str) -> str:
 def _ensure_limit(name: str, limit: int) -> None:
     """Create the limit when it does not exist (Prefect 3.8 skips a missing one with a warning).
     A limit an operator already set up (another size, inactive) is left as it is."""
-    from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
-    from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
-
     with get_client(sync_client=True) as client:
         try:
             client.read_global_concurrency_limit_by_name(name)
@@ -167,8 +167,6 @@ def _artifact(ctx: Context, out: sequence.Outcome) -> None:
     with ctx.catalog.session() as s:
         ep = s.get_one(Episode, out.episode_id)
         title, duration, media = ep.title, ep.duration or 0.0, dict(ep.media or {})
-    from chorus.catalog import NotesRevision, TranscriptRevision
-
     t = ctx.catalog.current_revision(TranscriptRevision, out.episode_id)
     n = ctx.catalog.current_revision(NotesRevision, out.episode_id)
     words = sum(len(seg.get("words") or []) for seg in (t.data.get("segments") or [])) if t else 0
@@ -194,8 +192,6 @@ def _finish(ctx: Context, out: sequence.Outcome):
 
 def _name(template: str) -> Callable[[], str]:
     def name() -> str:
-        from prefect.runtime import flow_run
-
         p = flow_run.parameters
         return template.format(source=Path(str(p.get("source", "?"))).name.split("/")[-1],
                                episode=p.get("episode_id", "?"), show=p.get("show", "?"))
