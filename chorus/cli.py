@@ -219,7 +219,10 @@ def status(
         for row in rows:
             print(json.dumps(row), flush=True)
         return
-    Console(markup=False, highlight=False).print(status_table(rows))
+    out = Console(markup=False, highlight=False)
+    if not out.is_terminal:  # a pipe or a file: wide enough that titles and links are never folded
+        out = Console(markup=False, highlight=False, width=240)
+    out.print(status_table(rows))
 
 
 @app.command(name="list")

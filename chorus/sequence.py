@@ -88,11 +88,13 @@ def _urls(ctx: Context, out: Outcome, episode_id: int) -> Outcome:
 def publish_recording(ctx: Context, source: Path, show: str | None = None, run: Runner = call) -> Outcome:
     """Turn one recording into a published episode and an updated feed; never raises for bad input.
 
-    A bad recording or sidecar is quarantined (``failed``); an unreachable store parks the
-    recording (``waiting``), never quarantines it.
+    A bad recording or sidecar is quarantined (``failed``, moved to ``failed/``). Once the recording
+    is mastered and transcribed, nothing after is its fault: an unreachable store parks it
+    (``waiting``, run again by ``chorus up``), and any other failure (credentials, an invalid feed)
+    leaves it ``failed`` but claimed, for ``chorus retry`` after the fix.
     """
     out = Outcome(str(source))
-    claim = None
+    claim, drafted = None, False
     try:
         claim = run("claim", steps.claim, ctx, Path(source), show)
         if claim.duplicate:
@@ -106,6 +108,7 @@ def publish_recording(ctx: Context, source: Path, show: str | None = None, run: 
         transcript = run("transcribe", steps.transcribe, ctx, claim, mastered)
         notes = run("notes", steps.notes, ctx, claim, transcript)
         run("draft", steps.draft, ctx, claim, mastered, transcript, notes)
+        drafted = True
         return release_episode(ctx, claim.episode_id, run, mastered=mastered, out=out)
     except StoreUnavailable as e:
         out.status, out.error = "waiting", steps.one_line(e)
@@ -114,6 +117,10 @@ def publish_recording(ctx: Context, source: Path, show: str | None = None, run: 
         return out
     except KNOWN_ERRORS as e:
         out.status, out.error = "failed", steps.one_line(e)
+        if drafted:  # mastered and transcribed: the recording is good; the store or the settings are not
+            steps.park(ctx, claim, out.error, status="failed")
+            out.kept_at = str(claim.source)
+            return out
         moved = steps.fail(ctx, claim, Path(source), out.error)
         out.kept_at = str(moved) if moved else None
         return out

@@ -514,8 +514,9 @@ def fail(ctx: Context, claim_: Claim | None, source: Path, reason: str) -> Path 
     return moved
 
 
-def park(ctx: Context, claim_: Claim | None, reason: str) -> None:
-    """The store is unreachable: keep the recording claimed (never quarantined) and say so; ``chorus up``
-    (or ``chorus retry``) runs it again, reusing every finished step."""
+def park(ctx: Context, claim_: Claim | None, reason: str, status: str = "waiting") -> None:
+    """The store is unreachable (``waiting``: ``chorus up`` runs it again) or refused us (``failed``: fix
+    the settings, then ``chorus retry``): the recording is fine, so it stays claimed, never quarantined,
+    and every finished step is reused."""
     if claim_ is not None and not claim_.duplicate:
-        ctx.catalog.set_status(claim_.episode_id, "waiting", detail=reason)
+        ctx.catalog.set_status(claim_.episode_id, status, detail=reason)

@@ -24,7 +24,7 @@ from botocore.exceptions import (BotoCoreError, ClientError, ConnectionError as 
 
 from chorus.errors import ChorusError
 
-__all__ = ["Bucket", "StoredObject", "StoreUnavailable", "sha256_file", "content_type", "IMMUTABLE", "SHORT", "CORS_RULES",
+__all__ = ["Bucket", "StoredObject", "StoreError", "StoreUnavailable", "sha256_file", "content_type", "IMMUTABLE", "SHORT", "CORS_RULES",
            "PRECONDITION_FAILED"]
 
 _log = logging.getLogger(__name__)
@@ -42,7 +42,12 @@ _UNAVAILABLE_CODES = {"500", "502", "503", "504", "InternalError", "ServiceUnava
                       "RequestTimeout", "RequestTimeTooSkewed"}
 
 
-class StoreUnavailable(ChorusError):
+class StoreError(ChorusError):
+    """The store refused or failed a request (credentials, permissions, a rejected key): a problem of
+    the settings or the store, never of the recording, which is kept for ``chorus retry``."""
+
+
+class StoreUnavailable(StoreError):
     """The store cannot be reached or answers 5xx: a brief outage, never a bad recording.
 
     Publishing steps retry it with backoff for minutes; after that the recording is kept claimed
@@ -298,7 +303,7 @@ class Bucket:
     def _error(self, e: Exception, key: str) -> ChorusError:
         code, where = None, f"s3://{self.name}/{key}"
         if isinstance(e, (NoCredentialsError, PartialCredentialsError)):
-            exc = ChorusError(f"no S3 credentials for {self.endpoint_url}: set AWS_ACCESS_KEY_ID and "
+            exc = StoreError(f"no S3 credentials for {self.endpoint_url}: set AWS_ACCESS_KEY_ID and "
                               "AWS_SECRET_ACCESS_KEY (or an AWS profile), then retry", path=where)
         elif isinstance(e, ClientError):
             err = e.response.get("Error", {})
@@ -308,11 +313,11 @@ class Bucket:
             if code in _UNAVAILABLE_CODES or status.startswith("5"):
                 exc = StoreUnavailable(f"the S3 store is unavailable ({msg}); retrying", path=where)
             else:
-                exc = ChorusError(f"{msg}; check the [publish] settings and the credentials, then retry", path=where)
+                exc = StoreError(f"{msg}; check the [publish] settings and the credentials, then retry", path=where)
         elif isinstance(e, BotoConnectionError) or "timeout" in type(e).__name__.lower():
             exc = StoreUnavailable(f"cannot reach the S3 endpoint {self.endpoint_url} ({type(e).__name__}); "
                                    "retrying", path=where)
         else:
-            exc = ChorusError(f"S3 request failed ({e}); check the [publish] settings, then retry", path=where)
+            exc = StoreError(f"S3 request failed ({e}); check the [publish] settings, then retry", path=where)
         exc.code = code  # the S3 error code (e.g. PRECONDITION_FAILED), for callers that retry
         return exc

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import shutil
+from pathlib import Path
 
 import podcastparser
 import pytest
@@ -131,3 +132,25 @@ def test_scheduled_episode_is_released_only_at_its_time(recording, bucket, tmp_p
     assert http(out.episode_url)[0] == 200
     with ctx.catalog.session() as s:
         assert s.get_one(Episode, out.episode_id).status == "published"
+
+
+def test_a_failure_after_transcription_keeps_the_recording_claimed_for_retry(recording, bucket, tmp_path):
+    """An invalid feed or refused credentials are not the recording's fault: it is never quarantined,
+    and a retry after the fix reuses mastering and transcription."""
+    from chorus.storage import StoreError
+
+    ctx = _ctx(bucket, tmp_path)
+    src = tmp_path / "good.wav"
+    shutil.copyfile(recording, src)
+
+    def refused(name, fn, *args, **kwargs):
+        if name == "publish-objects":
+            raise StoreError("S3 AccessDenied: check the [publish] settings and the credentials, then retry")
+        return fn(*args, **kwargs)
+
+    out = sequence.publish_recording(ctx, src, run=refused)
+    assert out.status == "failed" and "AccessDenied" in out.error
+    assert "/claimed/" in out.kept_at and Path(out.kept_at).is_file()
+    assert not ctx.settings.path("failed").exists()
+    again = sequence.publish_recording(ctx, Path(out.kept_at))
+    assert again.status == "published" and again.episode_id == out.episode_id
