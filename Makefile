@@ -11,7 +11,7 @@ TORCH  ?= torch==2.13.0
 run: system-deps $(VENV)/.installed
 	$(VENV)/bin/chorus up
 
-test: test-deps $(VENV)/.installed-test
+test: test-deps $(VENV)/.installed-test $(AXE)
 	$(VENV)/bin/pytest
 
 # What `chorus` itself needs on the machine.
@@ -19,8 +19,10 @@ system-deps:
 	@scripts/ensure-system-deps.sh $(SYSTEM_DEPS)
 
 # What the tests use on top: espeak-ng + sox (generated speech), chromium (pages driven by
-# Playwright, never a downloaded browser), gpo from gpodder (a real podcast client).
-TEST_DEPS := espeak-ng=espeak-ng sox=sox chromium=chromium gpo=gpodder
+# Playwright, never a downloaded browser), gpo from gpodder (a real podcast client), npm (axe-core).
+TEST_DEPS := espeak-ng=espeak-ng sox=sox chromium=chromium gpo=gpodder npm=npm
+# axe-core, the accessibility engine the page tests inject (from the npm registry, not a CDN).
+AXE := $(VENV)/axe-core/axe.min.js
 test-deps:
 	@scripts/ensure-system-deps.sh $(TEST_DEPS) $(SYSTEM_DEPS)
 
@@ -38,6 +40,11 @@ $(VENV)/.installed-test: pyproject.toml | $(VENV)/bin/python
 	$(PIP) '$(TORCH)'
 	$(PIP) -e '.[test,openai,bench,multilingual]'
 	touch $@ $(VENV)/.installed
+
+$(AXE): | $(VENV)/bin/python
+	rm -rf $(VENV)/axe-core.tmp && mkdir -p $(VENV)/axe-core.tmp
+	cd $(VENV)/axe-core.tmp && npm pack --silent axe-core@4 >/dev/null && tar -xzf axe-core-*.tgz
+	mkdir -p $(dir $(AXE)) && cp $(VENV)/axe-core.tmp/package/axe.min.js $(AXE) && rm -rf $(VENV)/axe-core.tmp
 
 bench: system-deps $(VENV)/.installed-test
 	$(VENV)/bin/python bench/pipeline.py
