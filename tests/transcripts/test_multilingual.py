@@ -18,10 +18,24 @@ import jiwer
 from transcripts import TranscribeOptions, TranscriptError, transcribe, write_formats
 from transcripts.weights import MULTILINGUAL_PACKAGES, model_path
 
-FRENCH_WER_MAX = 0.75
-"""espeak-ng French is hard for base: 0.55-0.64 over 6 runs on the espeak-ng build of session 2; 0.708, the
-same in every run (seeded decoding), with the Debian espeak-ng that `make test` installs on 2026-12-03,
-unchanged code. The bound catches a collapse (a repetition loop measured 0.93); German measures 0.19."""
+FRENCH_WER_MAX = 0.72
+"""espeak-ng French is hard for base. Decoding is seeded, so the figure is the same in every run: 0.708 with
+the Debian espeak-ng that `make test` installs (2026-12-03; 0.55-0.64 on an older build, same code). The bound
+sits just above it, so a worse decode fails; a repetition loop measured 0.93. German measures 0.19."""
+_FRENCH_WORDS = {"le", "la", "les", "de", "des", "du", "et", "je", "vous", "nous", "un", "une", "est", "pas", "que",
+                 "qui", "pour", "dans", "avec", "sur", "au", "aux", "ce", "cette", "mais", "ou", "il", "elle"}
+
+
+def _french_share(text: str) -> float:
+    """Share of words that are common French function words (about 0.3-0.4 in French, near 0 in English).
+
+    >>> _french_share("je pense que la solitude est un vrai sujet") > 0.4
+    True
+    >>> _french_share("I think that loneliness is a real subject")
+    0.0
+    """
+    words = re.findall(r"[^\W\d_]+", text.lower())
+    return sum(w in _FRENCH_WORDS for w in words) / max(1, len(words))
 
 
 def wer(ref: str, hyp: str) -> float:
@@ -114,6 +128,8 @@ def test_unknown_language_is_one_clear_line(synth):
 def test_stated_language_is_used_and_french_is_transcribed(french):
     t, truth = french
     assert t.language == "fr" and t.model == "base" and t.options.language == "fr-FR"
+    # the stated language was really used: the words are French (the label above is copied from the options)
+    assert _french_share(t.text()) >= 0.2, t.text()
     score = wer(truth["text"], t.text())
     print(f"French WER {score:.3f}")
     assert score <= FRENCH_WER_MAX, (score, t.text())

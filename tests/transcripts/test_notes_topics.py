@@ -1,9 +1,9 @@
 """Quality bars of issue #5 on generated multi-topic episodes (bench/notes.py scores every script, twice).
 
-Truth timing for the three tuning scripts and for two held-out scripts (``holdout2-cycling`` and the
-8-minute ``holdout2-supervision``, where the default 60 s minimum applies and five topics share the vocabulary
-of therapy); a real whisper transcript for one tuning script; and the long-episode path (blocks, then
-sentence-exact starts) on a concatenation of episodes. docs/notes.md lists which held-out scripts miss a bar.
+Truth timing for the three tuning scripts and for every held-out script (three sets, written before
+tuning; the misses docs/notes.md documents are strict xfails, so a fix or a new miss both fail the run); a
+real whisper transcript for one tuning script; and the long-episode path (blocks, then sentence-exact
+starts) on a concatenation of episodes.
 """
 from __future__ import annotations
 
@@ -47,8 +47,24 @@ def _assert_bars(t: Transcript, truth: dict) -> None:
     assert len({c.title for c in notes.chapters}) == len(notes.chapters)
 
 
-@pytest.mark.parametrize("script", ["topics-clinic", "topics-community", "topics-science", "topics-holdout2-cycling",
-                                    "topics-holdout2-supervision"])
+def _miss(script: str, why: str):
+    return pytest.param(script, marks=pytest.mark.xfail(strict=True, reason=why))
+
+
+TUNING = ["topics-clinic", "topics-community", "topics-science"]
+HELD_OUT = [  # every held-out script, in the sets of docs/notes.md; the misses it documents are strict xfails
+    _miss("topics-holdout-garden", "docs/notes.md: its 18 s topic is shorter than the 21 s minimum, so no "
+                                   "chapter and no keyword of its own"),
+    "topics-holdout-grief", "topics-holdout-kitchen",
+    _miss("topics-holdout-rail", "docs/notes.md: one topic gets no keyword"),
+    "topics-holdout2-cycling",
+    _miss("topics-holdout2-choir", "docs/notes.md: 30-41 s topics, four of five about singing: 2 chapters for "
+                                   "5 topics (Pk 0.42, 1/4 boundaries)"),
+    "topics-holdout2-supervision", "topics-holdout3-museum", "topics-holdout3-organisers",
+]
+
+
+@pytest.mark.parametrize("script", TUNING + HELD_OUT)
 def test_bars_on_generated_episodes(synth, script):
     _, truth = synth(script)
     _assert_bars(truth_transcript(truth), truth)
