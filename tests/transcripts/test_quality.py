@@ -4,7 +4,7 @@ from __future__ import annotations
 import statistics
 
 from tests.support.measure import turn_at
-from transcripts import TranscribeOptions, assign_speakers, transcribe, write_formats
+from transcripts import TranscribeOptions, transcribe, write_formats
 from transcripts.formats import CaptionRules, make_cues
 
 GLOSSARY = ["#TherapistsConnect", "BACP", "SCoPEd"]
@@ -41,17 +41,6 @@ def test_diarised_labels_on_single_track(panel_default):
     right = sum(w.speaker == turn_at((w.start + w.end) / 2, turns)["speaker"] for w in words)
     assert right / len(words) >= 0.90
     assert t.speakers() == ["Host", "Guest"]
-
-
-def test_multitrack_timeline_gives_exact_labels(panel_default):
-    t, truth = panel_default
-    timeline = [(x["start"], x["end"], {"Host": "Alex", "Guest": "Sam"}[x["speaker"]]) for x in _speech_turns(truth)]
-    relabelled = assign_speakers(t, timeline)
-    words = relabelled.words()
-    right = sum(w.speaker == {"Host": "Alex", "Guest": "Sam"}[turn_at((w.start + w.end) / 2, _speech_turns(truth))
-                                                              ["speaker"]] for w in words)
-    assert right == len(words)
-    assert [s.speaker for s in relabelled.segments][:2] == ["Alex", "Sam"]
 
 
 def test_glossary_terms_come_out_spelled_right(synth):
