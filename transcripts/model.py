@@ -30,6 +30,10 @@ class TranscribeOptions:
     batched: bool = True
     """faster-whisper's ``BatchedInferencePipeline`` (independent 30 s chunks, decoded together)."""
     batch_size: int = 8
+    redecode: bool = True
+    """Batched decoding: decode again, on its own, sequentially and with temperature fallback, a chunk whose
+    words cover too little of its speech (see docs/transcription.md, "No speech is lost"). False: today's
+    batched output as it comes (for comparison only: it can drop whole chunks of speech)."""
     threads: int = 0
     """CPU threads; 0 = all cores."""
     compute_type: str = "int8"
@@ -91,6 +95,9 @@ class Segment:
     text: str
     speaker: str | None = None
     words: list[Word] = field(default_factory=list)
+    gap: bool = False
+    """A marked gap: speech the voice-activity detector found but no decode gave words for. Its text (and its
+    one word, confidence 0) reads ``[inaudible 12 s]``, so it shows in every format and is flagged for volunteers."""
 
 
 @dataclass
@@ -103,6 +110,11 @@ class Transcript:
     options: TranscribeOptions = field(default_factory=TranscribeOptions)
     engine: str = "faster-whisper"
     model: str = "tiny.en"
+    coverage: float | None = None
+    """Seconds of VAD speech that have words / seconds of VAD speech (0..1); None: not measured (VAD off,
+    or stored before coverage was recorded)."""
+    gaps: list[tuple[float, float]] = field(default_factory=list)
+    """``(start, end)`` of each marked gap (speech with no words), also present as ``gap`` segments."""
 
     def words(self) -> list[Word]:
         """Every word, in time order."""
@@ -135,11 +147,15 @@ class Transcript:
         >>> t = Transcript("en", 1.0, [Segment(0, 1, "Hi", "Host", [Word("Hi", 0.1, 0.4, 0.9, "Host")])])
         >>> Transcript.from_dict(t.to_dict()) == t
         True
+        >>> import json
+        >>> g = Transcript("en", 9.0, [Segment(1, 8, "[inaudible 7 s]", None, [], gap=True)], coverage=0.2, gaps=[(1, 8)])
+        >>> Transcript.from_dict(json.loads(json.dumps(g.to_dict()))) == g
+        True
         """
         segments = [
             Segment(
                 start=s["start"], end=s["end"], text=s["text"], speaker=s.get("speaker"),
-                words=[Word(**w) for w in s.get("words", [])],
+                words=[Word(**w) for w in s.get("words", [])], gap=bool(s.get("gap", False)),
             )
             for s in d["segments"]
         ]
@@ -147,4 +163,5 @@ class Transcript:
             language=d["language"], duration=d["duration"], segments=segments,
             options=TranscribeOptions.from_dict(d.get("options") or {}),
             engine=d.get("engine", "faster-whisper"), model=d.get("model", "tiny.en"),
+            coverage=d.get("coverage"), gaps=[(float(a), float(b)) for a, b in d.get("gaps") or []],
         )
