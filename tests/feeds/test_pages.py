@@ -102,3 +102,59 @@ def test_page_escapes_every_field():
     doc = _doc(page)
     assert not doc.xpath("//*[@onerror]") and not doc.xpath("//img[@src='x']") and not doc.xpath("//b")
     assert page.count(evil) == 0 and doc.text_content().count(evil) >= 5   # shown as text, never as markup
+
+
+def _tiny(approved=None, probability=0.9):
+    d = {"language": "en", "segments": [{"start": 0, "end": 1, "text": "Hi there", "speaker": "Host", "words": [
+        {"text": "Hi", "start": 0, "end": 0.4, "probability": 0.95},
+        {"text": "there", "start": 0.4, "end": 1, "probability": probability}]}]}
+    if approved is not None:
+        d["approved"] = approved
+    return d
+
+
+def test_page_says_whether_a_volunteer_approved_the_transcript():
+    show, ep = make_show(), make_episode(1)
+
+    def status(t):
+        return _doc(render_episode_page(show, ep, t, [])).get_element_by_id("transcript-status").text_content()
+    assert status(_tiny()).startswith("Automatic transcript:") and "not yet checked by a volunteer" in status(_tiny())
+    assert status(_tiny(approved="yes")).startswith("Automatic transcript:")      # only a real True approves
+    assert status(_tiny(approved=True)).startswith("Checked transcript:")
+    # greyed words are explained in words (and only when there are some); they are also underlined dotted
+    assert "grey with a dotted underline" not in status(_tiny())
+    assert "grey with a dotted underline" in status(_tiny(probability=0.2))
+    doc = _doc(render_episode_page(show, ep, _tiny(probability=0.2), []))
+    assert [w.get("class") for w in doc.findall(".//span[@data-s]")] == ["w", "w low"]
+
+
+def test_chapters_appear_once_on_the_episode_page():
+    notes = ("<p>We talk.</p><h3>Chapters</h3><ul><li>00:00 Intro</li><li>00:04 Close</li></ul>"
+             "<h3>Links and resources</h3><ul><li>A link</li></ul>")
+    ep = make_episode(1, notes_html=notes)
+    chapters = [{"start": 0, "end": 4, "title": "Intro"}, {"start": 4, "end": 9, "title": "Close"}]
+    doc = _doc(render_episode_page(make_show(), ep, None, chapters))
+    assert [h.text_content() for h in doc.xpath("//h2|//h3")].count("Chapters") == 1
+    assert "Intro" not in doc.get_element_by_id("notes-h").getparent().text_content()
+    assert "Links and resources" in doc.text_content() and "A link" in doc.text_content()
+    # without the page's own chapter list the notes keep theirs
+    doc = _doc(render_episode_page(make_show(), ep, None, []))
+    assert "00:04 Close" in doc.get_element_by_id("notes-h").getparent().text_content()
+
+
+def test_show_page_separates_notes_people_and_chapters():
+    text = ("We talk about fees.\n\nWith:\nAnn (host)\nBo (guest)\n\n"
+            "Chapters:\n00:00 Intro\n01:00 Fees\n02:00 Rooms\n03:00 Money\n04:00 Close\n\nTopics:\nfees, rooms")
+    doc = _doc(render_show_page(make_show(), [make_episode(1, summary_text=text)]))
+    summary = doc.find(".//ol[@class='episodes']//div[@class='summary']")
+    paras = [p.text_content() for p in summary.findall("p")]
+    assert paras == ["We talk about fees.", "With: Ann (host); Bo (guest)", "Topics: fees, rooms"]
+    details = summary.find("details")
+    assert details.findtext("summary") == "Chapters (5)" and len(details.findall(".//li")) == 5
+
+
+def test_pages_declare_color_scheme_and_wrap_the_feed_address():
+    for page in (render_show_page(make_show(), make_episodes(1)), render_episode_page(make_show(), make_episode(1))):
+        assert _doc(page).find(".//meta[@name='color-scheme']").get("content") == "light dark"
+    code = _doc(render_show_page(make_show(), [])).find(".//code")
+    assert code.text == make_show().feed_url and code.get("class") == "url"   # style.css wraps code.url anywhere

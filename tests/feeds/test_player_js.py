@@ -1,8 +1,8 @@
-"""The episode page's script in a real browser (Playwright with Debian's Chromium, never downloaded):
-clicking a word seeks the player there, and the word being spoken is highlighted."""
+"""The episode page's script in a real browser (Playwright with Debian's Chromium, never downloaded;
+the ``browser`` fixture is in conftest.py): clicking a word seeks the player there, and the word being
+spoken is highlighted and marked ``aria-current``. Keyboard, reflow, no-JS and axe: test_pages_a11y.py."""
 from __future__ import annotations
 
-import shutil
 import subprocess
 
 import pytest
@@ -12,35 +12,16 @@ from tests.feeds.fixtures import make_episode, make_show
 
 
 @pytest.fixture(scope="module")
-def page_dir(tmp_path_factory, panel):
+def page_dir(tmp_path_factory, panel, truth_transcript):
     d = tmp_path_factory.mktemp("page")
     wav, truth = panel
     subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-i", str(wav), "-ac", "1", "-b:a", "64k",
                     str(d / "a.mp3")], check=True)
-    words, segments = [], []
-    for i, turn in enumerate(truth["turns"]):   # truth timing, words spread evenly over each turn
-        toks = turn["text"].split()
-        step = (turn["end"] - turn["start"]) / len(toks)
-        ws = [{"text": w, "start": turn["start"] + k * step, "end": turn["start"] + (k + 1) * step,
-               "probability": 1.0, "speaker": turn["speaker"]} for k, w in enumerate(toks)]
-        segments.append({"start": turn["start"], "end": turn["end"], "text": turn["text"],
-                         "speaker": turn["speaker"], "words": ws})
-        words += ws
+    data = truth_transcript.to_dict()
+    words = [w for s in data["segments"] for w in s["words"]]
     ep = make_episode(1, enclosure=MediaLink("a.mp3", "audio/mpeg", (d / "a.mp3").stat().st_size), transcripts=[])
-    (d / "index.html").write_text(render_episode_page(make_show(), ep, {"language": "en", "segments": segments}, []))
+    (d / "index.html").write_text(render_episode_page(make_show(), ep, data, []))
     return d, words
-
-
-@pytest.fixture(scope="module")
-def browser():
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    if not chromium:
-        pytest.fail("Debian's chromium is missing: apt-get install chromium (see .ci/run)", pytrace=False)
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--autoplay-policy=no-user-gesture-required"])
-        yield b
-        b.close()
 
 
 def test_click_seeks_and_current_word_is_highlighted(browser, page_dir):
@@ -60,4 +41,6 @@ def test_click_seeks_and_current_word_is_highlighted(browser, page_dir):
     now = page.evaluate("document.getElementById('player').currentTime")
     assert words[idx]["start"] <= now + 0.3 and idx >= target
     assert page.locator("#transcript .w.current").count() == 1
+    assert page.locator("#transcript [aria-current]").count() == 1
+    assert page.locator("#transcript .w.current").get_attribute("aria-current") == "true"
     page.close()
