@@ -131,7 +131,7 @@ def render_episode_page(show: ShowInfo, episode: EpisodeEntry, transcript: dict 
 
     ``transcript`` is ``Transcript.to_dict()`` (segments with speaker and timed words) or None;
     the page calls it automatic (not yet checked) unless it has ``"approved": True``, and explains
-    the greyed low-confidence words when there are any. ``chapters`` are objects or dicts with
+    the greyed low-confidence words and the ``[inaudible …]`` gaps when there are any. ``chapters`` are objects or dicts with
     ``start``, ``end`` and ``title``; when given, the notes' own chapter list is left out, so they
     appear once. Every word is a ``<span data-s data-e>``: the script makes the transcript one tab
     stop (arrow keys between words, Enter or Space or a click plays from a word) and marks the word
@@ -154,5 +154,5 @@ def render_episode_page(show: ShowInfo, episode: EpisodeEntry, transcript: dict 
         show=show, episode=episode, segments=segments, chapters=chs, media_url=media,
         captions=captions, lang=lang, tlang=(transcript or {}).get("language") or lang,
         notes_html=Markup(_without_chapters(notes) if chs else notes), low=_LOW, has_low=has_low,
-        approved=(transcript or {}).get("approved") is True,
+        approved=(transcript or {}).get("approved") is True, has_gap=any(s.get("gap") for s in segments),
     )

@@ -126,6 +126,11 @@ def test_page_says_whether_a_volunteer_approved_the_transcript():
     assert "grey with a dotted underline" in status(_tiny(probability=0.2))
     doc = _doc(render_episode_page(show, ep, _tiny(probability=0.2), []))
     assert [w.get("class") for w in doc.findall(".//span[@data-s]")] == ["w", "w low"]
+    gap = _tiny()
+    assert "[inaudible" not in status(gap)
+    gap["segments"].append({"start": 2, "end": 14, "text": "[inaudible 12 s]", "speaker": None, "gap": True,
+                            "words": [{"text": "[inaudible 12 s]", "start": 2, "end": 14, "probability": 0.0}]})
+    assert "“[inaudible …]” marks speech that was heard" in status(gap)
 
 
 def test_chapters_appear_once_on_the_episode_page():
