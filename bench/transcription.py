@@ -2,11 +2,15 @@
 """Transcription benchmark: every engine configuration side by side on one generated recording.
 
     .venv/bin/python bench/transcription.py [--minutes 10] [--no-openai] [--configs a,b,...]
+    .venv/bin/python bench/transcription.py --coverage [--minutes 3]   # re-decode: before, after, sequential
 
 Renders a multi-speaker dialogue of about --minutes with the project's synth (known text), then
 runs each configuration in its own process (so peak RSS is that configuration's own) and reports
-real-time factor (processing seconds / audio seconds), peak RSS and WER. Writes
-docs/bench/transcription.md (table) and docs/bench/transcription.png (plot).
+real-time factor (processing seconds / audio seconds), peak RSS, WER and coverage (seconds of VAD
+speech with words / seconds of VAD speech). Writes docs/bench/transcription.md (table) and
+docs/bench/transcription.png (plot); --coverage writes docs/bench/transcription-coverage.md: the
+three-voice discussion (coverage-trainees, one voice 10 dB quieter) as an m4a with a -45 dBFS noise
+floor, decoded batched without the re-decode (before #11), batched with it (the default) and sequentially.
 """
 from __future__ import annotations
 
@@ -28,6 +32,8 @@ from bench._plot import pyplot  # noqa: E402
 DEFAULT = "fw-batched-beam5-words"
 CONFIGS = {  # run in this order (the comparisons the issue asks for first)
     "fw-batched-beam5-words": dict(engine="faster-whisper", batched=True, beam_size=5, word_timestamps=True),
+    "fw-batched-beam5-words-noredecode": dict(engine="faster-whisper", batched=True, beam_size=5,
+                                              word_timestamps=True, redecode=False),
     "ow-beam5-words": dict(engine="openai-whisper", batched=False, beam_size=5, word_timestamps=True),
     "ow-greedy": dict(engine="openai-whisper", batched=False, beam_size=1, word_timestamps=False),
     "fw-batched-greedy-words": dict(engine="faster-whisper", batched=True, beam_size=1, word_timestamps=True),
@@ -75,6 +81,7 @@ def _one(name: str, audio: str, truth_path: str) -> None:
     wer = _wer(json.loads(Path(truth_path).read_text())["text"], t.text()) if truth_path != "-" else None
     print(json.dumps({"config": name, "seconds": dt, "duration": t.duration, "rtf": dt / t.duration,
                       "wer": wer, "words": len(t.words()), "peak_rss_mb": _peak_rss_mb(),
+                      "coverage": t.coverage, "gaps": len(t.gaps),
                       "load1": os.getloadavg()[0], "cpu_rtf": cpu / t.duration}))
 
 
@@ -91,9 +98,10 @@ def _whole(audio: str) -> None:
                       "wer": None, "words": 0, "peak_rss_mb": _peak_rss_mb(), "load1": os.getloadavg()[0]}))
 
 
-def _script(minutes: float) -> dict:
-    base = json.loads((ROOT / "tests/data/scripts/panel.json").read_text())
-    turns, reps = [], max(1, round(minutes * 60 / 96))
+def _script(minutes: float, name: str = "panel") -> dict:
+    base = json.loads((ROOT / f"tests/data/scripts/{name}.json").read_text())
+    length = sum(len(x.get("text", "").split()) / 2.7 + x.get("pause", 0) for x in base["turns"])
+    turns, reps = [], max(1, round(minutes * 60 / length))
     for _ in range(reps):
         turns += base["turns"]
     return {**base, "turns": turns}
@@ -118,6 +126,8 @@ def main() -> None:
     ap.add_argument("--long-hours", type=float, default=0,
                     help="instead: loop a generated dialogue to this many hours and measure the default's "
                          "peak RSS and time (docs/bench/transcription-long.md)")
+    ap.add_argument("--coverage", action="store_true",
+                    help="instead: the re-decode's effect on coverage, WER and speed (docs/bench/transcription-coverage.md)")
     ap.add_argument("--one", nargs=3, help=argparse.SUPPRESS)
     ap.add_argument("--whole", help=argparse.SUPPRESS)
     a = ap.parse_args()
@@ -129,6 +139,8 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="bench-tr-"))
     if a.long_hours:
         return _long(a.long_hours, work)
+    if a.coverage:
+        return _coverage(a.minutes, work)
     audio, _ = render(_script(a.minutes), work / "dialogue")
     names = [n for n in (a.configs.split(",") if a.configs else CONFIGS) if n]
     if a.no_openai:
@@ -155,6 +167,30 @@ def _long(hours: float, work: Path) -> None:
               f"{r['load1']:.1f} |" for r in rows]
     lines += ["", "The default's peak RSS must not grow with length: compare with the 10-minute table."]
     (ROOT / "docs/bench/transcription-long.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+COVERAGE = ["fw-batched-beam5-words-noredecode", DEFAULT, "fw-seq-beam5-words"]
+
+
+def _coverage(minutes: float, work: Path) -> None:
+    from tests.support.synth import render
+    audio, _ = render(_script(minutes, "coverage-trainees"), work / "discussion", fmt="m4a", noise_db=-45)
+    rows = [r for r in (_run(["--one", n, str(audio), str(work / "discussion.truth.json")]) for n in COVERAGE) if r]
+    base = next((r for r in rows if r["config"] == COVERAGE[0]), rows[0])
+    loads = [r["load1"] for r in rows]
+    lines = [f"Recording: coverage-trainees (three voices, one 10 dB quieter) looped to {rows[0]['duration'] / 60:.1f} "
+             f"min, m4a with pink noise at -45 dBFS; tiny.en; 2-core CPU shared with other jobs (1-min load "
+             f"{min(loads):.1f}-{max(loads):.1f}); one run, each configuration in its own process.", "",
+             "| configuration | coverage | marked gaps | WER | words | RTF | × time of batched before #11 | CPU s per audio s |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        label = {COVERAGE[0]: "batched, no re-decode (before #11)", DEFAULT: "batched + re-decode (default)",
+                 "fw-seq-beam5-words": "sequential"}[r["config"]]
+        lines.append(f"| {label} | {r['coverage']:.4f} | {r['gaps']} | {r['wer']:.3f} | {r['words']} | {r['rtf']:.3f} | "
+                     f"{r['rtf'] / base['rtf']:.2f} | {r['cpu_rtf']:.3f} |")
+    (ROOT / "docs/bench").mkdir(parents=True, exist_ok=True)
+    (ROOT / "docs/bench/transcription-coverage.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
 

@@ -3,9 +3,13 @@ from __future__ import annotations
 
 import bisect
 import re
+import unicodedata
 from difflib import SequenceMatcher
 
 from .model import Segment, TranscribeOptions, Word
+
+__all__ = ["guard", "snap", "apply_glossary", "phrases", "uncovered", "coverage", "gap_segments",
+           "REACH", "GAP_MIN"]
 
 
 def guard(words: list[Word], speech: list[tuple[float, float]], options: TranscribeOptions) -> list[Word]:
@@ -22,33 +26,56 @@ def _in_speech(w: Word, speech: list[tuple[float, float]], tol: float = 0.25) ->
     return i >= 0 and speech[i][1] + tol >= w.start
 
 
+_SHORT_GRAM = 3
+"""Repeats of up to this many words are speech-like ("no, no, no"): up to ``max_repeats`` copies are kept."""
+_LONG_GRAM = 40
+"""Longest repeated run of words looked for (a looping sentence)."""
+
+
 def _drop_loops(words: list[Word], max_repeats: int = 3) -> list[Word]:
-    """Remove n-gram repetition loops (the same 1-6 words more than ``max_repeats`` times in a row).
+    """Remove repetition loops, compared on :func:`_norm` tokens (any script).
+
+    A run of 1-3 words said more than ``max_repeats`` times in a row keeps ``max_repeats`` copies; a longer
+    run (4-40 words: a phrase or sentence) said three or more times in a row is a decoder loop and keeps one.
 
     >>> [w.text for w in _drop_loops([Word(t, i, i + .5) for i, t in enumerate("a b a b a b a b a b c".split())])]
     ['a', 'b', 'a', 'b', 'a', 'b', 'c']
+    >>> len(_drop_loops([Word("ย", i, i + .1) for i in range(300)]))  # Thai script
+    3
+    >>> s = "we meet every second tuesday at the library on main street.".split()
+    >>> " ".join(w.text for w in _drop_loops([Word(t, i, i + .5) for i, t in enumerate(s * 5 + ["Bye."])]))
+    'we meet every second tuesday at the library on main street. Bye.'
     """
     toks = [_norm(w.text) for w in words]
     out: list[Word] = []
     i = 0
     while i < len(words):
-        cut = 0
-        for n in range(1, 7):
-            gram = toks[i:i + n]
-            if len(gram) < n or not any(gram):
-                break
-            reps = 1
-            while toks[i + reps * n:i + (reps + 1) * n] == gram:
-                reps += 1
-            if reps > max_repeats:
-                cut = max(cut, n * reps)
-                out.extend(words[i:i + n * max_repeats])
-                i += n * reps
-                break
-        if not cut:
+        loop = _loop_at(toks, i, max_repeats)
+        if loop:
+            n, reps, keep = loop
+            out.extend(words[i:i + n * keep])
+            i += n * reps
+        else:
             out.append(words[i])
             i += 1
     return out
+
+
+def _loop_at(toks: list[str], i: int, max_repeats: int) -> tuple[int, int, int] | None:
+    """``(words in the repeated run, times in a row, copies to keep)`` of a loop starting at ``toks[i]``."""
+    for n in range(1, min(_LONG_GRAM, (len(toks) - i) // 2) + 1):
+        if toks[i + n] != toks[i]:  # cheap test first: the run must start again right after itself
+            continue
+        gram = toks[i:i + n]
+        if not any(gram):
+            continue
+        reps = 1
+        while toks[i + reps * n:i + (reps + 1) * n] == gram:
+            reps += 1
+        keep = max_repeats if n <= _SHORT_GRAM else 1
+        if reps > max(keep, 2):
+            return n, reps, keep
+    return None
 
 
 def snap(words: list[Word], speech: list[tuple[float, float]], reach: float = 1.5) -> list[Word]:
@@ -84,12 +111,13 @@ def snap(words: list[Word], speech: list[tuple[float, float]], reach: float = 1.
 
 
 def _norm(text: str) -> str:
-    """Lower-case letters and digits only.
+    """Case-folded letters, digits and combining marks only, in any script (NFKC).
 
-    >>> _norm("#TherapistsConnect,")
-    'therapistsconnect'
+    >>> _norm("#TherapistsConnect,"), _norm("Søren."), _norm("ย"), _norm("Straße")
+    ('therapistsconnect', 'søren', 'ย', 'strasse')
     """
-    return re.sub(r"[^0-9a-z]", "", text.lower())
+    return "".join(c for c in unicodedata.normalize("NFKC", text).casefold()
+                   if unicodedata.category(c)[0] in "LNM")
 
 
 _LEAD = {"hashtag", "hash"}
@@ -146,6 +174,77 @@ def _edges_match(body: list[Word], key: str) -> bool:
     first, last = _norm(body[0].text), _norm(body[-1].text)
     return (SequenceMatcher(None, first, key[:len(first)]).ratio() >= 0.7
             and SequenceMatcher(None, last, key[-len(last):]).ratio() >= 0.7)
+
+
+REACH = 0.6
+"""A word covers the speech up to this many seconds either side of it: Whisper's word times are often
+0.2-0.5 s off, and the VAD pads each region by 0.2 s and keeps pauses under 0.3 s inside it."""
+GAP_MIN = 1.0
+"""An uncovered stretch of speech at least this long (about three words at 2.7 words a second, with
+``REACH`` each side) is a marked gap; shorter ones still count against the coverage."""
+
+
+def uncovered(words: list[Word], speech: list[tuple[float, float]], reach: float = REACH) -> list[tuple[float, float]]:
+    """The stretches of ``speech`` with no word within ``reach`` seconds, in time order.
+
+    >>> uncovered([Word("a", 1.0, 1.4), Word("b", 9.0, 9.5)], [(0.5, 4.0), (8.8, 9.6), (12.0, 13.0)])
+    [(2.0, 4.0), (12.0, 13.0)]
+    """
+    spans: list[list[float]] = []
+    for w in sorted(words, key=lambda w: w.start):
+        a, b = w.start - reach, w.end + reach
+        if spans and a <= spans[-1][1]:
+            spans[-1][1] = max(spans[-1][1], b)
+        else:
+            spans.append([a, b])
+    starts = [a for a, _ in spans]
+    out: list[tuple[float, float]] = []
+    for s, e in speech:
+        t = s
+        for a, b in spans[max(0, bisect.bisect_right(starts, s) - 1):]:
+            if a >= e:
+                break
+            if b <= t:
+                continue
+            if a > t:
+                out.append((round(t, 3), round(a, 3)))
+            t = max(t, b)
+        if e - t > 1e-6:
+            out.append((round(t, 3), round(e, 3)))
+    return out
+
+
+def coverage(speech: list[tuple[float, float]], holes: list[tuple[float, float]]) -> float:
+    """Seconds of speech that have words / seconds of speech (1.0 when there is no speech).
+
+    >>> coverage([(0.0, 10.0), (20.0, 30.0)], [(5.0, 10.0)])
+    0.75
+    """
+    total = sum(e - s for s, e in speech)
+    return 1.0 if total <= 0 else round(max(0.0, 1.0 - sum(e - s for s, e in holes) / total), 4)
+
+
+def gap_segments(holes: list[tuple[float, float]], words: list[Word], min_gap: float = GAP_MIN) -> list[Segment]:
+    """A marked gap segment (``[inaudible 12 s]``, one word of confidence 0) for each stretch of ``min_gap`` s or
+    more without words; holes with no word between them (only a pause) make one stretch.
+
+    >>> gs = gap_segments([(3.0, 3.5), (10.2, 16.0), (16.4, 22.0)], [Word("a", 4.0, 4.5)])
+    >>> [(g.start, g.end, g.text, g.gap, g.words[0].probability) for g in gs]
+    [(10.2, 22.0, '[inaudible 12 s]', True, 0.0)]
+    """
+    mids = sorted((w.start + w.end) / 2 for w in words)
+    runs: list[list[float]] = []
+    for s, e in holes:
+        if runs and bisect.bisect_left(mids, runs[-1][1]) == bisect.bisect_left(mids, s):
+            runs[-1][1] = e
+        else:
+            runs.append([s, e])
+    out = []
+    for s, e in runs:
+        if e - s >= min_gap:
+            text = f"[inaudible {max(1, round(e - s))} s]"
+            out.append(Segment(s, e, text, None, [Word(text, s, e, 0.0)], gap=True))
+    return out
 
 
 _SENT_END = re.compile(r"[.!?]['\")\]]*$")

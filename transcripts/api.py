@@ -10,7 +10,7 @@ import numpy as np
 
 from . import _clean
 from .audio import AudioFile, blocks, speech_regions
-from .engines import ENGINES, get_engine
+from .engines import ENGINES, decode, get_engine, shift
 from .errors import TranscriptError
 from .model import Segment, Transcript, TranscribeOptions, Word
 from .speakers import diarise_words, label_words_from_timeline
@@ -31,9 +31,11 @@ def transcribe(audio_path: str | Path, options: TranscribeOptions | None = None,
     """Transcribe ``audio_path`` with timed, speaker-labelled words.
 
     ``timeline`` (from a multitrack recording) is a list of ``(start, end, speaker)``; when it is
-    given the labels come from it exactly. Without it, speakers are diarised from the audio when
-    ``options.diarise`` asks for it (by default when ``options.speakers`` names two or more people).
-    A recording with no speech gives a transcript with no segments, not an error.
+    given the labels come from it exactly. Without it, speakers are diarised from the audio (their
+    number estimated) unless ``options.diarise`` is False.
+    A recording with no speech gives a transcript with no segments, not an error. Speech the VAD found
+    that no decode gave words for stays as a marked gap (``Segment.gap``, ``[inaudible 12 s]``), and
+    ``Transcript.coverage`` says how much of the speech has words.
 
     ``options.language`` (a Whisper code or a BCP 47 tag such as ``pt-BR``) is used as given; with
     ``None`` a multilingual model detects the language from several 30 s windows of speech spread
@@ -63,12 +65,16 @@ def transcribe(audio_path: str | Path, options: TranscribeOptions | None = None,
             words = _clean.guard(words, speech, options)
             words = _clean.snap(words, speech)
         words = _clean.apply_glossary(words, options.glossary)
+        holes = _clean.uncovered(words, speech) if options.vad else []  # speech no decode gave words for
         if timeline:
             words = label_words_from_timeline(words, timeline)
         elif _wants_diarisation(options):
             words = diarise_words(audio, words, options)
-    return Transcript(language=language or "en", duration=duration, segments=_clean.phrases(words),
-                      options=replace(options), engine=engine.name, model=engine.model_name)
+    gaps = _clean.gap_segments(holes, words)  # marked, so that every format shows them: [inaudible 12 s]
+    return Transcript(language=language or "en", duration=duration, options=replace(options),
+                      segments=sorted(_clean.phrases(words) + gaps, key=lambda s: (s.start, s.end)),
+                      engine=engine.name, model=engine.model_name, gaps=[(g.start, g.end) for g in gaps],
+                      coverage=_clean.coverage(speech, holes) if options.vad else None)
 
 
 def _stated_language(engine, options: TranscribeOptions, audio_path) -> str | None:
@@ -157,17 +163,9 @@ def _decode(engine, audio: AudioFile, options: TranscribeOptions,
         off = max(0.0, group[0][0] - 0.5)
         samples = audio.read(off, group[-1][1] + 0.5)
         local = [(round(s - off, 3), round(e - off, 3)) for s, e in group]
-        _lang, segs = engine.run(samples, options, local)
-        out += [_shift(s, off) for s in segs]
+        out += [shift(s, off) for s in decode(engine, samples, options, local)]
     return out
 
 
-def _shift(seg: Segment, off: float) -> Segment:
-    return replace(seg, start=round(seg.start + off, 3), end=round(seg.end + off, 3),
-                   words=[replace(w, start=round(w.start + off, 3), end=round(w.end + off, 3)) for w in seg.words])
-
-
 def _wants_diarisation(options: TranscribeOptions) -> bool:
-    if options.diarise is not None:
-        return options.diarise
-    return len(options.speakers) >= 2 or (options.num_speakers or 0) >= 2
+    return options.diarise is not False  # None (the default): diarise, skipping with one line without the extra

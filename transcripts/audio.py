@@ -9,6 +9,7 @@ also runs here, a window at a time.
 """
 from __future__ import annotations
 
+import math
 import os
 import tempfile
 from pathlib import Path
@@ -132,14 +133,16 @@ def vad_regions(samples: np.ndarray, options: TranscribeOptions) -> list[tuple[f
 
 def speech_regions(audio: AudioFile, options: TranscribeOptions, window: float = 600.0) -> list[tuple[float, float]]:
     """Speech regions of the whole recording (:func:`vad_regions`), found ``window`` seconds at a time;
-    a region cut by a window edge is joined with the one that continues it in the next window.
+    a region cut by a window edge is joined with the one that continues it in the next window. Ends never
+    pass the last sample (times are rounded down to the millisecond there).
     """
     out: list[tuple[float, float]] = []
     t = 0.0
+    last = math.floor(audio.duration * 1000) / 1000
     while t < audio.duration:
         end = min(t + window, audio.duration)
         for s, e in vad_regions(audio.read(t, end), options):
-            s, e = round(s + t, 3), round(e + t, 3)
+            s, e = round(s + t, 3), min(round(e + t, 3), last)
             if out and s - out[-1][1] <= 0.3 and abs(s - t) <= 0.3:  # continues across the edge
                 out[-1] = (out[-1][0], e)
             else:

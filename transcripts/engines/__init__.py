@@ -13,10 +13,12 @@ import numpy as np
 
 from ..errors import TranscriptError
 from ..model import Segment, TranscribeOptions
+from ._coverage import decode
+from ._decoding import shift
 from ._faster import FasterWhisperEngine
 from ._openai import OpenAIWhisperEngine
 
-__all__ = ["Engine", "get_engine", "ENGINES", "SAMPLE_RATE"]
+__all__ = ["Engine", "get_engine", "decode", "shift", "ENGINES", "SAMPLE_RATE"]
 
 SAMPLE_RATE = 16000
 ENGINES = ("faster-whisper", "openai-whisper")
@@ -29,6 +31,10 @@ class Engine(Protocol):
     model_name: str
     multilingual: bool
     """False for English-only models (``*.en``): they are never asked for another language."""
+
+    def batches(self, options: TranscribeOptions) -> bool:
+        """Whether :meth:`run` decodes independent chunks together for ``options`` (no temperature fallback);
+        :func:`decode` checks such chunks' coverage and decodes weak ones again, sequentially."""
 
     def language_probs(self, window: np.ndarray) -> dict[str, float]:
         """Probability of each language code for one window (at most 30 s) of speech."""

@@ -2,11 +2,32 @@
 words from its output (spread over a segment without word timestamps; elisions joined)."""
 from __future__ import annotations
 
+import math
+from dataclasses import replace
+
 import numpy as np
 
-from ..model import Word
+from ..model import Segment, Word
 
-__all__ = ["clips", "prompt", "spread", "join_elisions"]
+__all__ = ["clips", "clamp", "shift", "prompt", "spread", "join_elisions"]
+
+
+def clamp(speech: list[tuple[float, float]], duration: float) -> list[tuple[float, float]]:
+    """Speech regions cut to the audio's length, rounded down to the millisecond (Whisper's clip times must
+    not pass the last sample: speech running to the very end used to stop faster-whisper with
+    ``AssertionError: non-negative timestamp expected``).
+
+    >>> clamp([(0.0, 3.0), (70.0, 73.529), (74.0, 75.0)], 73.528625)
+    [(0.0, 3.0), (70.0, 73.528)]
+    """
+    end = math.floor(duration * 1000) / 1000
+    return [(s, min(e, end)) for s, e in speech if s < end and min(e, end) > s]
+
+
+def shift(seg: Segment, off: float) -> Segment:
+    """``seg`` and its words moved ``off`` seconds later (times in a slice of audio to times in the whole)."""
+    return replace(seg, start=round(seg.start + off, 3), end=round(seg.end + off, 3),
+                   words=[replace(w, start=round(w.start + off, 3), end=round(w.end + off, 3)) for w in seg.words])
 
 
 def join_elisions(words: list[Word]) -> list[Word]:

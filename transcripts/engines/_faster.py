@@ -9,7 +9,7 @@ import numpy as np
 from ..weights import model_label, model_path
 from ..errors import TranscriptError
 from ..model import Segment, TranscribeOptions, Word
-from ._decoding import clips, join_elisions, prompt, spread
+from ._decoding import clamp, clips, join_elisions, prompt, spread
 
 
 def _threads(threads: int) -> int:
@@ -52,9 +52,14 @@ class FasterWhisperEngine:
         _lang, _p, probs = self.model.detect_language(window, language_detection_segments=1)
         return dict(probs)
 
+    def batches(self, options: TranscribeOptions) -> bool:
+        """Whether :meth:`run` decodes independent chunks in batches (no temperature fallback) for ``options``."""
+        return options.batched and not prompt(options.glossary)
+
     def run(self, audio: np.ndarray, options: TranscribeOptions,
             speech: list[tuple[float, float]]) -> tuple[str, list[Segment]]:
-        """Transcribe; only the VAD's speech regions are decoded."""
+        """Transcribe; only the VAD's speech regions (cut to the audio's length) are decoded."""
+        speech = clamp(speech, len(audio) / 16000)
         if not speech:
             return options.language or "en", []
         if options.seed is not None:  # temperature fallback samples: make it reproducible
@@ -74,7 +79,7 @@ class FasterWhisperEngine:
         # middle turn in most runs), so a glossary selects the sequential path. A multilingual model
         # keeps Whisper's timestamp tokens: without them, 30 s clips of French loop ("X. X. X.") and
         # lose the rest of the clip (measured on lang-fr/lang-mixed: WER 0.92/0.76 without, 0.59/0.66 with).
-        if options.batched and not hotwords:
+        if self.batches(options):
             from faster_whisper import BatchedInferencePipeline  # lazy: loaded with the model, as above
             spans = clips(speech, max_len=30.0)
             segs, _info = BatchedInferencePipeline(self.model).transcribe(

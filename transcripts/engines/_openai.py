@@ -15,7 +15,7 @@ from ..errors import TranscriptError
 from ..model import Segment, TranscribeOptions, Word
 from ..weights import model_label, model_path
 from ._ct2convert import ct2_to_openai_state
-from ._decoding import clips, join_elisions, prompt, spread
+from ._decoding import clamp, clips, join_elisions, prompt, spread
 
 
 def _import():
@@ -72,6 +72,10 @@ class OpenAIWhisperEngine:
         """Whether the model knows languages other than English."""
         return bool(self.model.is_multilingual)
 
+    def batches(self, options: TranscribeOptions) -> bool:
+        """Never: openai-whisper decodes sequentially, with temperature fallback."""
+        return False
+
     def language_probs(self, window: np.ndarray) -> dict[str, float]:
         """Language probabilities for one window of at most 30 s of speech."""
         torch, whisper = _import()
@@ -83,7 +87,9 @@ class OpenAIWhisperEngine:
 
     def run(self, audio: np.ndarray, options: TranscribeOptions,
             speech: list[tuple[float, float]]) -> tuple[str, list[Segment]]:
-        """Transcribe only the speech regions (``clip_timestamps``) with words and confidences."""
+        """Transcribe only the speech regions (``clip_timestamps``, cut to the audio's length) with words and
+        confidences."""
+        speech = clamp(speech, len(audio) / 16000)
         torch, whisper = _import()
         torch.set_num_threads(self.threads)
         if not speech:
