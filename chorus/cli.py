@@ -188,10 +188,9 @@ def rebuild(
     config: Optional[Path] = ConfigOpt,
 ) -> None:
     """Write a show's pages and feed again from the catalog (and release scheduled episodes whose time came)."""
-    from flows.publish import rebuild_show
-
     settings = _settings(config, data_dir)
     show = _show(settings, show)
+    from flows.publish import rebuild_show
     try:
         with _with_store(settings):
             state = rebuild_show(show=show, config=str(config) if config else None, data_dir=str(settings.data_dir),
@@ -286,9 +285,9 @@ def up(
     example: bool = typer.Option(True, help="Publish the bundled sample episode on first start."),
 ) -> None:
     """Start the embedded S3 store and Prefect server, serve the deployments, publish what lands in the inbox."""
+    settings = _settings(config, data_dir)  # first: Prefect reads its logging settings when imported
     from chorus.service import Service
 
-    settings = _settings(config, data_dir)
     service = Service(settings, config, (inbox or settings.inbox.path).resolve(), example, say=lambda m: err.print(m))
 
     def _stop(signum, frame):  # noqa: ARG001

@@ -212,7 +212,7 @@ def torture(synth, tmp_path_factory):
     (inbox / "zoom.yaml").write_text("title: Zoom call\nhosts: [Ann Lee]\nguests:\n  - name: Bo Chen\n")
     from chorus.catalog import utcnow
 
-    publish_at = utcnow() + timedelta(seconds=150)
+    publish_at = utcnow() + timedelta(seconds=300)  # the drop takes 2-3 min on 2 busy cores
     shutil.copyfile(wav(0.9), inbox / "later.wav")
     (inbox / "later.yaml").write_text(f"title: Later\npublish_at: '{publish_at.isoformat()}'\n")
     for name, title in good.items():
@@ -322,6 +322,20 @@ def test_every_run_shows_in_prefect_named_after_its_recording(torture):
     names = {r.name for r in torture["up"].flow_runs()}
     for name in torture["good"]:
         assert f"publish {name}" in names, names
+
+
+def test_every_published_episode_leaves_an_artifact_with_its_figures(torture):
+    from prefect.client.orchestration import SyncPrefectClient
+    from prefect.client.schemas.sorting import ArtifactSort
+
+    up = torture["up"]
+    with SyncPrefectClient(f"http://127.0.0.1:{up.prefect_port}/api") as client:
+        artifacts = {a.key: a for a in client.read_artifacts(limit=200, offset=0, sort=ArtifactSort.KEY_ASC)}
+    for row in torture["rows"]:
+        if row["status"] in ("published", "scheduled"):
+            md = artifacts[f"episode-{row['id']}"].data
+            assert row["title"] in md and "LUFS" in md and "words" in md and "chapters" in md, md
+            assert "/feed.xml" in md
 
 
 def test_the_multitrack_folder_keeps_its_sidecar_people(torture):
