@@ -30,6 +30,7 @@ def episode_rows(settings: Settings, show: str | None = None) -> list[dict[str, 
             "step": STEP_OF.get(ep.status), "duration": round(ep.duration, 1) if ep.duration else None,
             "published_at": ep.published_at.isoformat() if ep.published_at else None,
             "updated_at": ep.updated_at.isoformat() if ep.updated_at else None,
+            "coverage": (ep.media or {}).get("coverage"), "inaudible": len((ep.media or {}).get("inaudible") or []),
             "error": ep.error, "source": ep.source_name, "kept_at": ep.source_path,
             "audio_url": ep.url("mp3"),
         } for ep in s.scalars(q)]
@@ -38,12 +39,14 @@ def episode_rows(settings: Settings, show: str | None = None) -> list[dict[str, 
 def status_table(rows: list[dict[str, Any]]) -> Table:
     """A rich table of ``episode_rows``; every cell is plain text (titles are never read as markup)."""
     table = Table(title="Chorus episodes", show_lines=False)
-    for col in ("id", "show", "title", "status", "duration", "when", "error or link"):
+    for col in ("id", "show", "title", "status", "duration", "speech with words", "when", "error or link"):
         table.add_column(col, overflow="fold")
     for r in rows:
         minutes = f"{r['duration'] / 60:.1f} min" if r["duration"] else "-"
         when = (r["published_at"] or r["updated_at"] or "-")[:16].replace("T", " ")
         state = r["status"] + (f" ({r['step']})" if r["step"] and r["step"] != r["status"] else "")
+        cover = "-" if r["coverage"] is None else f"{r['coverage']:.0%}" + (
+            f" ({r['inaudible']} inaudible)" if r["inaudible"] else "")
         table.add_row(str(r["id"]), Text(r["show"]), Text(r["title"]), Text(state, style=_STYLE.get(r["status"], "")),
-                      minutes, when, Text(r["error"] or r["audio_url"] or ""))
+                      minutes, cover, when, Text(r["error"] or r["audio_url"] or ""))
     return table

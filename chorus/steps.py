@@ -288,6 +288,9 @@ def draft(ctx: Context, claim_: Claim, mastered, transcript, notes_) -> int:
     media_info = {k: v for k, v in vars(mastered).items() if isinstance(v, (int, float, str, bool)) or v is None}
     # the source spans mastering kept: maps a time in the original recording onto the published audio
     media_info["kept"] = [[round(a, 3), round(b, 3)] for a, b in (mastered.kept or [])]
+    # how much of the speech has words, and the marked [inaudible] gaps: for `chorus status` and volunteers
+    media_info["coverage"] = transcript.coverage
+    media_info["inaudible"] = [[round(a, 2), round(b, 2)] for a, b in transcript.gaps]
     fields = {"published_at": claim_.sidecar.publish_at} if claim_.sidecar.publish_at else {}
     catalog.set_status(claim_.episode_id, "drafted", duration=mastered.duration, media=media_info, **fields)
     return claim_.episode_id

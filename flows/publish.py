@@ -172,12 +172,16 @@ def _artifact(ctx: Context, out: sequence.Outcome) -> None:
     words = sum(len(seg.get("words") or []) for seg in (t.data.get("segments") or [])) if t else 0
     speakers = len({seg.get("speaker") for seg in (t.data.get("segments") or []) if seg.get("speaker")}) if t else 0
     chapters = len((n.data.get("chapters") or [])) if n else 0
+    coverage = media.get("coverage")
+    cover = "-" if coverage is None else f"{coverage:.1%}"
+    gaps = len(media.get("inaudible") or [])
     when = f" (public from {out.publish_at})" if out.status == "scheduled" else ""
     md = (f"## {title}\n\n{out.status}{when}\n\n"
           f"- audio: {out.audio_url}\n- page: {out.episode_url}\n- feed: {out.feed_url}\n\n"
-          f"| duration | loudness in → out | words | speakers | chapters |\n|---|---|---|---|---|\n"
+          f"| duration | loudness in → out | words | speech with words | inaudible gaps | speakers | chapters |\n"
+          f"|---|---|---|---|---|---|---|\n"
           f"| {duration / 60:.1f} min | {media.get('input_lufs', 0):.1f} → {media.get('output_lufs', 0):.1f} LUFS "
-          f"| {words} | {speakers} | {chapters} |\n")
+          f"| {words} | {cover} | {gaps} | {speakers} | {chapters} |\n")
     create_markdown_artifact(key=f"episode-{out.episode_id}", markdown=md, description=f"Episode {out.episode_id}")
 
 

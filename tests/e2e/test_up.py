@@ -335,6 +335,7 @@ def test_every_published_episode_leaves_an_artifact_with_its_figures(torture):
         if row["status"] in ("published", "scheduled"):
             md = artifacts[f"episode-{row['id']}"].data
             assert row["title"] in md and "LUFS" in md and "words" in md and "chapters" in md, md
+            assert "speech with words" in md and row["coverage"] is not None and row["coverage"] >= 0.95, row
             assert "/feed.xml" in md
 
 
