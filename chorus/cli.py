@@ -53,6 +53,9 @@ def _settings(config: Optional[Path], data_dir: Optional[Path]) -> Settings:
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO")
     os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
+    # `chorus up`'s runner looks for new deployment runs every 2 s, not Prefect's 10 s (bench/startup.py:
+    # the pick-up was 1.6-7.2 s of a dropped recording's latency)
+    os.environ.setdefault("PREFECT_RUNNER_POLL_FREQUENCY", "2")
     if not os.environ.get("PREFECT_API_URL"):
         api = running_prefect(settings.path("prefect"))
         if api:
