@@ -1,4 +1,11 @@
-"""Single-track speaker diarisation: resemblyzer voice embeddings of phrase chunks, clustered."""
+"""Single-track speaker diarisation: resemblyzer voice embeddings of phrase chunks, clustered.
+
+The number of speakers is estimated: average-linkage agglomerative clustering of the chunks' voice
+embeddings (cosine distance) stops merging at :data:`THRESHOLD`, so one voice stays one speaker.
+Each chunk is levelled before it is embedded (resemblyzer's mel spectrogram is not logarithmic, so
+a quieter guest would otherwise sound like someone else), voices with too little speech to be told
+apart are folded into the nearest one, and every chunk is then given its nearest voice.
+"""
 from __future__ import annotations
 
 import functools
@@ -13,7 +20,14 @@ from .errors import TranscriptError
 from .model import TranscribeOptions, Word
 
 SR = 16000
+THRESHOLD = 0.15
+"""Cosine distance at which clustering of chunks stops merging (tuned on tests/data/scripts/speakers-tune-*)."""
+MERGE = 2.0
+"""Two voices are one when their means are nearer than this many times their chunks' spread (see ``_merge``)."""
+MIN_VOICE_SECONDS = 2.5
+"""A voice with less speech than this is merged into the nearest other voice."""
 _END = re.compile(r"[.,;:!?]['\")\]]*$")
+_LEVEL = 10 ** (-30 / 20)  # resemblyzer's own target level, -30 dBFS
 
 
 def available() -> bool:
@@ -48,59 +62,122 @@ def _chunks(words: list[Word], max_len: float = 6.0, gap: float = 0.25) -> list[
     return out
 
 
-def _embed(audio, start: float, end: float) -> np.ndarray:
-    enc = _encoder()
-    mid, half = (start + end) / 2, max((end - start) / 2, 0.8)  # at least 1.6 s of context
+def _samples(audio, start: float, end: float) -> np.ndarray:
     if hasattr(audio, "read"):  # an AudioFile: read just this span
-        a = audio.read(max(0.0, mid - half), mid + half)
-    else:
-        a = audio[max(0, int((mid - half) * SR)):int((mid + half) * SR)]
-    return enc.embed_utterance(a.astype(np.float32))
+        return audio.read(max(0.0, start), end)
+    return audio[max(0, int(start * SR)):int(end * SR)]
 
 
-def _cluster(emb: np.ndarray, k: int | None, threshold: float = 0.35) -> np.ndarray:
+def _embed(audio, start: float, end: float) -> np.ndarray:
+    """The voice embedding of the chunk's own audio (not its neighbours'), levelled to -30 dBFS."""
+    a = _samples(audio, start - 0.05, end + 0.05).astype(np.float32)
+    rms = float(np.sqrt(np.mean(a ** 2))) if len(a) else 0.0
+    if rms > 1e-5:
+        a = a * (_LEVEL / rms)
+    if len(a) < SR // 2:  # resemblyzer pads a short chunk; below 0.5 s repeat it instead of padding silence
+        a = np.tile(a, int(np.ceil(SR / 2 / max(len(a), 1))))
+    return _encoder().embed_utterance(a)
+
+
+def _cluster(emb: np.ndarray, k: int | None, threshold: float = THRESHOLD) -> np.ndarray:
     from sklearn.cluster import AgglomerativeClustering  # lazy: optional extra `speakers`; ~1.4 s to import
     if len(emb) < 2:
         return np.zeros(len(emb), dtype=int)
     if k:
-        k = min(k, len(emb))
-        model = AgglomerativeClustering(n_clusters=k, metric="cosine", linkage="average")
+        model = AgglomerativeClustering(n_clusters=min(k, len(emb)), metric="cosine", linkage="average")
     else:
         model = AgglomerativeClustering(n_clusters=None, metric="cosine", linkage="average",
                                         distance_threshold=threshold)
     return model.fit_predict(emb)
 
 
+def _centroids(emb: np.ndarray, labels: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    cents = np.stack([(emb[labels == c] * weight[labels == c, None]).sum(0) for c in np.unique(labels)])
+    return cents / np.linalg.norm(cents, axis=1, keepdims=True)
+
+
+def _relabel(labels: np.ndarray) -> np.ndarray:
+    """Cluster numbers 0..n-1 in order of first appearance."""
+    order: dict[int, int] = {}
+    return np.array([order.setdefault(int(c), len(order)) for c in labels], dtype=int)
+
+
+def _voices(emb: np.ndarray, secs: np.ndarray, k: int | None) -> np.ndarray:
+    """A voice per chunk. Chunks of 1 s or more are over-clustered; then, until nothing changes, voices
+    with less than ``MIN_VOICE_SECONDS`` of speech are folded into their nearest neighbour, voices nearer
+    than ``MERGE`` are merged, and every chunk (short ones included) goes to its nearest voice."""
+    long_ = secs >= 1.0
+    if long_.sum() < 2:
+        long_[:] = True
+    labels = np.zeros(len(emb), dtype=int)
+    labels[long_] = _relabel(_cluster(emb[long_], k))
+    labels = _nearest(emb, secs, labels, long_)
+    for _ in range(10):
+        before = labels
+        if not k:
+            labels = _merge(emb, secs, labels)
+        labels = _nearest(emb, secs, labels, np.ones(len(emb), dtype=bool))
+        if len(before) == len(labels) and (before == labels).all():
+            break
+    return labels
+
+
+def _nearest(emb: np.ndarray, secs: np.ndarray, labels: np.ndarray, basis: np.ndarray) -> np.ndarray:
+    """Each chunk's nearest voice, the voices being the duration-weighted means of the ``basis`` chunks."""
+    cents = _centroids(emb[basis], _relabel(labels[basis]), secs[basis])
+    return _relabel(np.argmax(emb @ cents.T, axis=1))
+
+
+def _merge(emb: np.ndarray, secs: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Fold small voices into, and merge close voices with, their nearest neighbour, one pair at a time.
+
+    "Close" is relative to how much each voice's own chunks vary (noise and short chunks spread them):
+    two voices merge when the distance between their means is under ``MERGE`` times the mean distance
+    of their chunks to their own means."""
+    while labels.max() >= 1:
+        talk = np.array([secs[labels == c].sum() for c in range(labels.max() + 1)])
+        cents = _centroids(emb, labels, secs)
+        spread = np.array([np.average(1 - emb[labels == c] @ cents[c], weights=secs[labels == c])
+                           for c in range(len(cents))])
+        ratio = (1 - cents @ cents.T) / ((spread[:, None] + spread[None, :]) / 2 + 1e-6)
+        np.fill_diagonal(ratio, np.inf)
+        small = int(np.argmin(talk))
+        if talk[small] < MIN_VOICE_SECONDS:
+            a, b = small, int(np.argmin(ratio[small]))
+        elif ratio.min() < MERGE:
+            a, b = np.unravel_index(int(np.argmin(ratio)), ratio.shape)
+        else:
+            break
+        labels = _relabel(np.where(labels == a, b, labels))
+    return labels
+
+
 def diarise(audio, words: list[Word], options: TranscribeOptions,
             required: bool = True) -> list[tuple[float, float, str]]:
-    """A speaker timeline ``[(start, end, name)]`` for ``words``; names from ``options.speakers`` in
-    order of first appearance (then "Speaker 3", ...). ``audio`` is 16 kHz float32 samples or an
-    object with ``read(start, end)`` returning them for a span in seconds.
+    """A speaker timeline ``[(start, end, name)]`` for ``words``. Voices are named ``Speaker 1..n`` in order
+    of first appearance; when ``options.speakers`` names people (host first), the voice that opens the
+    episode is the host and the others stay ``Speaker n`` for volunteers to rename. The number of voices
+    is ``options.num_speakers`` when given, otherwise estimated. ``audio`` is 16 kHz float32 samples or
+    an object with ``read(start, end)`` returning them for a span in seconds.
 
     Without resemblyzer installed this raises :class:`TranscriptError` when ``required``, otherwise
-    it logs a warning and returns no timeline (the transcript then has no speaker labels)."""
+    it logs one line and returns no timeline (the transcript then has no speaker labels)."""
     if not words:
         return []
     if not required and not available():
         logging.getLogger("chorus.transcripts").warning(
             "speaker labels skipped: install chorus-podcast[speakers] (resemblyzer) for diarisation")
         return []
-    chunks = _chunks(words)
-    spans = [(words[a].start, words[b - 1].end) for a, b in chunks]
+    spans = [(words[a].start, words[b - 1].end) for a, b in _chunks(words)]
     emb = np.stack([_embed(audio, s, e) for s, e in spans])
-    long_ = np.array([e - s >= 1.0 for s, e in spans])
-    if long_.sum() < 2:
-        long_[:] = True
-    k = options.num_speakers or (len(options.speakers) if len(options.speakers) >= 2 else None)
-    labels = np.full(len(spans), -1)
-    labels[long_] = _cluster(emb[long_], k)
-    cents = np.stack([emb[labels == c].mean(0) for c in range(labels.max() + 1)])
-    cents /= np.linalg.norm(cents, axis=1, keepdims=True)
-    for i in np.where(~long_)[0]:  # short chunks: nearest voice
-        labels[i] = int(np.argmax(cents @ emb[i]))
-    order: dict[int, str] = {}
-    for c in labels:
-        if int(c) not in order:
-            n = len(order)
-            order[int(c)] = options.speakers[n] if n < len(options.speakers) else f"Speaker {n + 1}"
-    return [(s, e, order[int(c)]) for (s, e), c in zip(spans, labels)]
+    secs = np.array([e - s for s, e in spans])
+    labels = _voices(emb, secs, options.num_speakers)
+    return [(s, e, _name(int(c), options.speakers)) for (s, e), c in zip(spans, labels)]
+
+
+def _name(voice: int, named: list[str]) -> str:
+    """
+    >>> [_name(v, ["Amira", "Ben"]) for v in range(3)], _name(1, [])
+    (['Amira', 'Speaker 2', 'Speaker 3'], 'Speaker 2')
+    """
+    return named[0] if voice == 0 and named else f"Speaker {voice + 1}"

@@ -57,9 +57,10 @@ class TranscribeOptions:
     min_word_probability: float = 0.0
     """Drop words below this confidence (0 keeps all; the editor highlights low ones instead)."""
     diarise: bool | None = None
-    """Label speakers from the audio when no timeline is given; None = when ``speakers`` lists two or more."""
+    """Label speakers from the audio when no timeline is given. None (default): always, but without the
+    ``speakers`` extra say so in one line and leave words unlabelled; True: the extra is required; False: never."""
     num_speakers: int | None = None
-    """Known number of speakers (sidecar); None = ``len(speakers)`` or estimated."""
+    """Known number of speakers (sidecar); None = estimated from the audio (``speakers`` may name only some)."""
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "TranscribeOptions":

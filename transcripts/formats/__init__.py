@@ -1,15 +1,19 @@
-"""Transcript formats, all from one timed-words model: WebVTT, SRT, Podcasting 2.0 JSON, text, HTML."""
+"""Transcript formats, all from one timed-words model: WebVTT, SRT, Podcasting 2.0 JSON, text, HTML.
+
+The caption formats share one list of cues (:func:`make_cues`) that keeps :class:`CaptionRules`;
+:func:`caption_problems` says where any list of cues breaks them."""
 from __future__ import annotations
 
 from pathlib import Path
 
 from ..errors import TranscriptError
 from ..model import Transcript
-from ._cues import CaptionRules, Cue, make_cues
+from ._cues import make_cues
+from ._rules import CaptionRules, Cue, Problem, caption_problems
 from ._writers import to_html, to_json, to_srt, to_txt, to_vtt
 
-__all__ = ["write_formats", "make_cues", "CaptionRules", "Cue", "to_vtt", "to_srt", "to_json", "to_txt",
-           "to_html"]
+__all__ = ["write_formats", "make_cues", "caption_problems", "Problem", "CaptionRules", "Cue", "to_vtt", "to_srt",
+           "to_json", "to_txt", "to_html"]
 
 
 def write_formats(t: Transcript, out_dir: str | Path, stem: str, title: str = "",

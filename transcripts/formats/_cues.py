@@ -2,39 +2,14 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
 from ..model import Word
+from ._rules import CaptionRules, Cue
 
 _PUNCT = re.compile(r"[.,;:!?\u2026]['\")\]]*$")
 _SENT = re.compile(r"[.!?\u2026]['\")\]]*$")
-
-
-@dataclass
-class CaptionRules:
-    """Limits every caption cue keeps (BBC/Netflix-style subtitle guidance)."""
-
-    max_line: int = 42
-    max_lines: int = 2
-    min_duration: float = 1.0
-    max_duration: float = 7.0
-    max_gap: float = 1.0
-    """A pause longer than this (s) between words always starts a new cue."""
-
-
-@dataclass
-class Cue:
-    """One caption: its lines (already broken) and who speaks."""
-
-    start: float
-    end: float
-    lines: list[str]
-    speaker: str | None = None
-    words: list[Word] = field(default_factory=list)
-
-    @property
-    def text(self) -> str:
-        return " ".join(self.lines)
+_MAX_DELAY = 0.3
+"""Seconds a cue may start after its first word, to give the cue before it time (never cumulative)."""
 
 
 def split_lines(tokens: list[str], max_line: int = 42, max_lines: int = 2) -> list[str] | None:
@@ -67,63 +42,72 @@ def split_lines(tokens: list[str], max_line: int = 42, max_lines: int = 2) -> li
 
 
 def make_cues(words: list[Word], rules: CaptionRules | None = None) -> list[Cue]:
-    """Group words into cues that keep ``rules``; cues break at speaker changes, pauses and, when a
-    cue must end, after the last phrase boundary (punctuation) in its second half."""
+    """Group words into cues that keep ``rules`` (see :func:`caption_problems`), never dropping a word.
+
+    Cues break at speaker changes and at pauses longer than ``rules.max_gap``; when a cue must end, it
+    ends after the last phrase boundary (punctuation) in its second half. The first cue of each
+    speaker's turn opens with ``"Name: "``. Times then stretch into the silence around the words for
+    the minimum duration and a comfortable reading speed, without overlapping or nearly touching."""
     rules = rules or CaptionRules()
-    groups: list[list[Word]] = []
+    groups: list[tuple[list[str], list[Word]]] = []
     cur: list[Word] = []
+    label: list[str] | None = None
     for i, w in enumerate(words):
-        if cur and _PUNCT.search(cur[-1].text) and not _must_break(cur, w, rules) \
-                and not _clause_fits(cur, words, i, rules) and cur[-1].end - cur[0].start >= 0.8:
-            groups.append(cur)  # the next clause will not fit: end the cue at this phrase boundary
-            cur = []
-        if cur and _must_break(cur, w, rules):
-            carry = _phrase_tail(cur, rules) if _fits_more(cur, w, rules) is False else []
-            groups.append(cur[:len(cur) - len(carry)])
-            cur = carry
-        elif cur and _SENT.search(cur[-1].text) and _chars(cur) >= rules.max_line * 0.9:
-            groups.append(cur)  # a full-ish cue that ends a sentence: end it there
-            cur = []
+        if cur and _PUNCT.search(cur[-1].text) and not _must_break(label, cur, w, rules) \
+                and not _clause_fits(label, cur, words, i, rules) and cur[-1].end - cur[0].start >= 0.8:
+            groups.append((label, cur))  # the next clause will not fit: end the cue at this phrase boundary
+            cur, label = [], None
+        if cur and _must_break(label, cur, w, rules):
+            size = w.speaker == cur[-1].speaker and w.start - cur[-1].end <= rules.max_gap
+            carry = _phrase_tail(cur) if size else []
+            groups.append((label, cur[:len(cur) - len(carry)]))
+            cur, label = carry, None
+        elif cur and _SENT.search(cur[-1].text) and _chars(label, cur) >= rules.max_line * 0.9:
+            groups.append((label, cur))  # a full-ish cue that ends a sentence: end it there
+            cur, label = [], None
+        if label is None:  # a new cue: named when its speaker differs from the last cue's
+            first = cur[0] if cur else w
+            label = [f"{first.speaker}:"] if first.speaker and (
+                not groups or groups[-1][1][-1].speaker != first.speaker) else []
         cur.append(w)
     if cur:
-        groups.append(cur)
+        groups.append((label or [], cur))
     cues = []
-    for g in groups:
-        lines = split_lines([w.text for w in g], rules.max_line, rules.max_lines) or _hard_wrap(g, rules)
-        cues.append(Cue(g[0].start, g[-1].end, lines, g[0].speaker, g))
+    for lab, g in groups:
+        tokens = lab + [w.text for w in g]
+        lines = split_lines(tokens, rules.max_line, rules.max_lines) or _hard_wrap(tokens, rules)
+        cues.append(Cue(g[0].start, g[-1].end, lines, g[0].speaker, g, bool(lab)))
     return _fix_times(cues, rules)
 
 
-def _chars(ws: list[Word]) -> int:
-    return sum(len(w.text) for w in ws) + max(0, len(ws) - 1)
+def _chars(label: list[str], ws: list[Word]) -> int:
+    return len(" ".join(label + [w.text for w in ws]))
 
 
-def _fits_more(cur: list[Word], w: Word, rules: CaptionRules) -> bool:
-    return (split_lines([x.text for x in cur + [w]], rules.max_line, rules.max_lines) is not None
-            and w.end - cur[0].start <= rules.max_duration)
+def _fits(label: list[str], ws: list[Word], rules: CaptionRules) -> bool:
+    return (split_lines(label + [x.text for x in ws], rules.max_line, rules.max_lines) is not None
+            and ws[-1].end - ws[0].start <= rules.max_duration)
 
 
-def _clause_fits(cur: list[Word], words: list[Word], i: int, rules: CaptionRules) -> bool:
+def _clause_fits(label: list[str], cur: list[Word], words: list[Word], i: int, rules: CaptionRules) -> bool:
     """Whether the clause starting at ``words[i]`` (up to its punctuation) fits in ``cur`` too."""
     j = i
     while j < len(words) - 1 and not _PUNCT.search(words[j].text) and words[j + 1].speaker == words[i].speaker:
         j += 1
-    clause = words[i:j + 1]
-    return (split_lines([x.text for x in cur + clause], rules.max_line, rules.max_lines) is not None
-            and clause[-1].end - cur[0].start <= rules.max_duration)
+    return _fits(label, cur + words[i:j + 1], rules)
 
 
-def _must_break(cur: list[Word], w: Word, rules: CaptionRules) -> bool | None:
+def _must_break(label: list[str], cur: list[Word], w: Word, rules: CaptionRules) -> bool:
     if w.speaker != cur[-1].speaker or w.start - cur[-1].end > rules.max_gap:
         return True
-    return not _fits_more(cur, w, rules)
+    return not _fits(label, cur + [w], rules)
 
 
-def _phrase_tail(cur: list[Word], rules: CaptionRules) -> list[Word]:
+def _phrase_tail(cur: list[Word]) -> list[Word]:
     """The words after the last punctuation in the second half of ``cur`` (moved to the next cue)."""
-    total = _chars(cur)
+    total = _chars([], cur)
     for i in range(len(cur) - 1, 0, -1):
-        if _PUNCT.search(cur[i - 1].text) and _chars(cur[:i]) >= total * 0.45:
+        if _PUNCT.search(cur[i - 1].text) and _chars([], cur[:i]) >= total * 0.45:
             return cur[i:]
     # no punctuation: avoid ending a cue on a short function word
     if len(cur) > 3 and cur[-1].text.lower() in _WEAK:
@@ -135,18 +119,53 @@ _WEAK = {"a", "an", "the", "and", "or", "but", "to", "of", "in", "on", "at", "fo
          "our", "their", "is", "are", "was", "i", "we", "you", "that", "which", "who", "if", "so", "as"}
 
 
-def _hard_wrap(ws: list[Word], rules: CaptionRules) -> list[str]:
-    text = " ".join(w.text for w in ws)
-    return [text[i:i + rules.max_line] for i in range(0, len(text), rules.max_line)][: rules.max_lines]
+def _hard_wrap(tokens: list[str], rules: CaptionRules) -> list[str]:
+    """Lines for a cue whose words cannot be broken within the rules (a very long word): never drops text."""
+    text = " ".join(tokens)
+    n = -(-len(text) // rules.max_lines)
+    return [text[i:i + n] for i in range(0, len(text), n)]
+
+
+def _hard(c: Cue, rules: CaptionRules) -> float:
+    """The shortest time ``c`` may show: the minimum duration, or its reading time at ``max_cps``."""
+    return min(max(rules.min_duration, len(" ".join(c.lines)) / rules.max_cps), rules.max_duration)
 
 
 def _fix_times(cues: list[Cue], rules: CaptionRules) -> list[Cue]:
-    """Make every cue last 1-7 s without overlapping the next one."""
+    """Stretch cues into the silence around their words (at most ``max_gap`` of it) until they last
+    ``min_duration`` and read at ``target_cps`` (at worst ``max_cps``), within ``max_duration``; cues never
+    overlap and either touch or leave at least ``min_gap`` between them."""
+    for a, b in zip(cues, cues[1:]):
+        b.start = max(b.start, a.end)  # word times may overlap by a few ms
     for i, c in enumerate(cues):
-        if i and c.start < cues[i - 1].end:
-            c.start = round(cues[i - 1].end, 3)
-        if c.end - c.start < rules.min_duration:
-            c.end = c.start + rules.min_duration
-        c.end = round(min(c.end, c.start + rules.max_duration), 3)
-        c.start = round(c.start, 3)
+        nxt = cues[i + 1].start if i + 1 < len(cues) else float("inf")
+        prev = cues[i - 1].end if i else 0.0
+        chars = len(" ".join(c.lines))
+        first, last = c.words[0].start if c.words else c.start, c.words[-1].end if c.words else c.end
+        for cps in (rules.target_cps, rules.max_cps):
+            need = max(rules.min_duration, chars / cps)
+            if c.end - c.start >= need:
+                break
+            end = min(c.start + need, c.start + rules.max_duration, last + rules.max_gap, nxt)
+            c.end = nxt if end > nxt - rules.min_gap else max(c.end, end)
+            if c.end - c.start < need:  # still short: start earlier, into the silence before
+                start = max(c.end - need, first - rules.max_gap, prev, c.end - rules.max_duration)
+                c.start = prev if start < prev + rules.min_gap else min(c.start, start)
+        hard = _hard(c, rules)
+        if c.end - c.start < hard and i and c.start == cues[i - 1].end:  # borrow the previous cue's spare time
+            p = cues[i - 1]
+            spare = p.end - max(p.words[-1].end if p.words else p.end, p.start + _hard(p, rules))
+            take = min(max(spare, 0.0), hard - (c.end - c.start), c.start - (first - rules.max_gap))
+            if take > 0:
+                p.end = c.start = c.start - take
+        nxt_first = cues[i + 1].words[0].start if i + 1 < len(cues) and cues[i + 1].words else nxt
+        if c.end - c.start < hard and c.start + hard <= nxt_first + _MAX_DELAY:
+            c.end = min(c.start + hard + 0.002, last + rules.max_gap)  # last resort: delay the next cue a little
+            if i + 1 < len(cues):
+                cues[i + 1].start = max(cues[i + 1].start, c.end)
+    for a, b in zip(cues, cues[1:]):
+        if 0 < b.start - a.end < rules.min_gap:
+            a.end = b.start  # touch rather than flicker
+    for c in cues:
+        c.start, c.end = round(c.start, 3), round(c.end, 3)
     return cues

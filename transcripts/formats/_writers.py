@@ -11,7 +11,7 @@ import webvtt
 from jinja2 import Environment
 
 from ..model import Transcript
-from ._cues import Cue
+from ._rules import Cue
 
 
 def _ts(seconds: float, sep: str = ".") -> str:
@@ -31,7 +31,8 @@ def _voice(name: str) -> str:
 
 
 def to_vtt(cues: list[Cue]) -> str:
-    """WebVTT with ``<v Speaker>`` voice tags (webvtt-py writes the file)."""
+    """WebVTT with ``<v Speaker>`` voice tags; at each speaker change the text also opens with
+    "Speaker: " (browsers such as Chromium do not show voice tags). webvtt-py writes the file."""
     vtt = webvtt.WebVTT()
     for c in cues:
         lines = [escape(x, quote=False) for x in c.lines]
@@ -44,18 +45,15 @@ def to_vtt(cues: list[Cue]) -> str:
 
 
 def to_srt(cues: list[Cue]) -> str:
-    """SubRip (the ``srt`` library composes it); the speaker leads the cue's first line."""
-    subs = []
-    for i, c in enumerate(cues, 1):
-        lines = list(c.lines)
-        if c.speaker and (i == 1 or cues[i - 2].speaker != c.speaker):
-            lines[0] = f"{c.speaker}: {lines[0]}" if len(lines[0]) + len(c.speaker) + 2 <= 60 else lines[0]
-        subs.append(srt.Subtitle(i, timedelta(seconds=c.start), timedelta(seconds=c.end), "\n".join(lines)))
+    """SubRip (the ``srt`` library composes it); the cue's lines already open with "Speaker: " at each change."""
+    subs = [srt.Subtitle(i, timedelta(seconds=c.start), timedelta(seconds=c.end), "\n".join(c.lines))
+            for i, c in enumerate(cues, 1)]
     return srt.compose(subs, reindex=False)
 
 
 def to_json(cues: list[Cue]) -> str:
-    """Podcasting 2.0 JSON transcript: ``{"version": "1.0.0", "segments": [{speaker, startTime, endTime, body}]}``."""
+    """Podcasting 2.0 JSON transcript: ``{"version": "1.0.0", "segments": [{speaker, startTime, endTime, body}]}``
+    (the body without the speaker's name, which has its own field)."""
     segs = []
     for c in cues:
         seg = {"startTime": round(c.start, 3), "endTime": round(c.end, 3), "body": c.text}
