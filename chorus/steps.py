@@ -21,6 +21,7 @@ from typing import Any, Callable, TypeVar
 
 import media
 import transcripts
+import transcripts.formats
 import transcripts.notes
 from sqlalchemy import select
 
@@ -291,6 +292,8 @@ def draft(ctx: Context, claim_: Claim, mastered, transcript, notes_) -> int:
     # how much of the speech has words, and the marked [inaudible] gaps: for `chorus status` and volunteers
     media_info["coverage"] = transcript.coverage
     media_info["inaudible"] = [[round(a, 2), round(b, 2)] for a, b in transcript.gaps]
+    problems = transcripts.formats.caption_problems(transcripts.formats.make_cues(transcript.words()))
+    media_info["caption_problems"] = len(problems)
     fields = {"published_at": claim_.sidecar.publish_at} if claim_.sidecar.publish_at else {}
     catalog.set_status(claim_.episode_id, "drafted", duration=mastered.duration, media=media_info, **fields)
     return claim_.episode_id

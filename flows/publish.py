@@ -175,13 +175,14 @@ def _artifact(ctx: Context, out: sequence.Outcome) -> None:
     coverage = media.get("coverage")
     cover = "-" if coverage is None else f"{coverage:.1%}"
     gaps = len(media.get("inaudible") or [])
+    problems = media.get("caption_problems", "-")
     when = f" (public from {out.publish_at})" if out.status == "scheduled" else ""
     md = (f"## {title}\n\n{out.status}{when}\n\n"
           f"- audio: {out.audio_url}\n- page: {out.episode_url}\n- feed: {out.feed_url}\n\n"
-          f"| duration | loudness in → out | words | speech with words | inaudible gaps | speakers | chapters |\n"
-          f"|---|---|---|---|---|---|---|\n"
+          f"| duration | loudness in → out | words | speech with words | inaudible gaps | caption problems "
+          f"| speakers | chapters |\n|---|---|---|---|---|---|---|---|\n"
           f"| {duration / 60:.1f} min | {media.get('input_lufs', 0):.1f} → {media.get('output_lufs', 0):.1f} LUFS "
-          f"| {words} | {cover} | {gaps} | {speakers} | {chapters} |\n")
+          f"| {words} | {cover} | {gaps} | {problems} | {speakers} | {chapters} |\n")
     create_markdown_artifact(key=f"episode-{out.episode_id}", markdown=md, description=f"Episode {out.episode_id}")
 
 

@@ -336,6 +336,8 @@ def test_every_published_episode_leaves_an_artifact_with_its_figures(torture):
             md = artifacts[f"episode-{row['id']}"].data
             assert row["title"] in md and "LUFS" in md and "words" in md and "chapters" in md, md
             assert "speech with words" in md and row["coverage"] is not None and row["coverage"] >= 0.95, row
+            header, _, values = [[c.strip() for c in line.split("|")] for line in md.strip().splitlines()[-3:]]
+            assert dict(zip(header, values))["caption problems"] == "0", md  # every caption keeps the rules
             assert "/feed.xml" in md
 
 

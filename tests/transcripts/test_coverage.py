@@ -105,3 +105,19 @@ def test_engine_clamps_clip_ends_past_the_audio(synth):
     for batched in (True, False):
         _lang, segs = get_engine(opts).run(samples, TranscribeOptions(batched=batched), [(0.0, 3.0)])
         assert segs and all(w.end <= len(samples) / 16000 + 1e-3 for s in segs for w in s.words)
+
+
+def test_an_answer_no_whole_decode_hears_is_decoded_alone(synth, tmp_path):
+    """Found trying `make run` as an organiser: after mastering, tiny.en gave no words for the second turn
+    of this 8 s check-in (a 3.3 s answer after a 1.2 s pause), batched, re-decoded and sequential alike;
+    it was published as [inaudible 3 s]. Decoded alone, its stretch gives the words."""
+    from media import master
+
+    wav, truth = synth("publish-short", gap=1.2)
+    speech = master(wav, tmp_path / "m").speech_wav
+    for options in (TranscribeOptions(), TranscribeOptions(batched=False)):
+        t = transcribe(speech, options)
+        assert t.coverage >= 0.99 and not t.gaps, (options.batched, t.coverage, t.text())
+        assert "resources" in t.text().lower(), t.text()
+    before = transcribe(speech, TranscribeOptions(redecode=False))
+    assert before.gaps, "the reproducer no longer reproduces: the whole decode now hears the answer"
