@@ -72,6 +72,7 @@ class Service:
     _pending_names: dict[str, tuple[str, datetime]] = field(default_factory=dict)
     """Content hash → (recording name, when it was started), for the one result line per input."""
     _last_reconcile: float = 0.0
+    _released: set[int] = field(default_factory=set)
 
     def stop(self) -> None:
         self.stopping.set()
@@ -195,11 +196,17 @@ class Service:
             return
         self._last_reconcile = now
         with catalog.session() as sess:
-            due_shows = {ep.show.slug for ep in catalog.due(sess)}
+            due = [(ep.show.slug, ep.id, ep.title) for ep in catalog.due(sess)]
+            due_shows = {show for show, _id, _title in due}
             by_sha = {ep.source_sha256: (ep.status, ep.updated_at, ep.id) for ep in
                       sess.scalars(select(Episode).where(Episode.source_path.like(f"{claimed}%")))}
-        for show in due_shows:
-            self._start("rebuild-show", {"show": show})
+        for show, episode_id, title in due:
+            if episode_id not in self._released:
+                self._released.add(episode_id)
+                self.say(f"releasing {title} (episode {episode_id}): its publish_at time has come")
+        for show in due_shows:  # one run per show and set of due episodes, however many ticks see them
+            ids = "-".join(str(i) for sh, i, _t in sorted(due) if sh == show)
+            self._start("rebuild-show", {"show": show}, key=f"rebuild-{show}-{ids}")
         if not claimed.is_dir():
             return
         for folder in claimed.iterdir():
