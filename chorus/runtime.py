@@ -7,7 +7,6 @@ from typing import Iterator
 
 import boto3
 
-from chorus.errors import ChorusError
 from chorus.services import SeaweedFS, running_seaweed
 from chorus.settings import Settings
 from chorus.storage import Bucket, StoreUnavailable

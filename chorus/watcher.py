@@ -13,10 +13,8 @@ from __future__ import annotations
 
 import errno
 import hashlib
-import json
 import logging
 import os
-import re
 import shutil
 import subprocess
 import threading
