@@ -5,6 +5,8 @@ PIP    := $(VENV)/bin/pip install --quiet
 # CPU build of torch for the extras (speaker and sentence embeddings, the openai-whisper engine);
 # installed first so that nothing pulls a multi-GB CUDA build.
 TORCH  ?= torch==2.13.0
+# axe-core, the accessibility engine the page tests inject (from the npm registry, not a CDN).
+AXE := $(VENV)/axe-core/axe.min.js
 
 .PHONY: run test system-deps test-deps bench clean
 
@@ -21,8 +23,6 @@ system-deps:
 # What the tests use on top: espeak-ng + sox (generated speech), chromium (pages driven by
 # Playwright, never a downloaded browser), gpo from gpodder (a real podcast client), npm (axe-core).
 TEST_DEPS := espeak-ng=espeak-ng sox=sox chromium=chromium gpo=gpodder npm=npm
-# axe-core, the accessibility engine the page tests inject (from the npm registry, not a CDN).
-AXE := $(VENV)/axe-core/axe.min.js
 test-deps:
 	@scripts/ensure-system-deps.sh $(TEST_DEPS) $(SYSTEM_DEPS)
 
