@@ -36,7 +36,7 @@ from chorus.showfeed import feed_url
 from chorus.sidecar import SIDECAR_SUFFIXES
 from chorus.steps import DONE, archive, quarantine
 from chorus.watcher import InboxWatcher, WatchOptions, claim_item
-from flows.publish import publish_episode, rebuild_show, republish_episode
+from flows.publish import free_stale_slots, publish_episode, rebuild_show, republish_episode
 
 __all__ = ["Service", "DEPLOYMENTS", "deployment_name", "watch_options", "EXAMPLES"]
 
@@ -110,6 +110,9 @@ class Service:
             server = PrefectServer(home, free_port()).start()
         os.environ["PREFECT_API_URL"] = server.api_url
         self.say(f"Prefect UI at {server.api_url.removesuffix('/api')}")
+        freed = free_stale_slots()  # our own server, no run yet: slots still held belong to killed runs
+        if freed:
+            self.say(f"freed the concurrency slots a stopped run still held: {', '.join(freed)}")
         return server
 
     # -- deployments ---------------------------------------------------------------------------------

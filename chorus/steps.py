@@ -39,7 +39,7 @@ __all__ = [
     "Context", "Claim", "Release", "claim", "probe", "master", "transcribe", "notes", "draft", "load_release",
     "render", "publish_objects", "record", "feed", "finish", "fail", "archive", "quarantine",
     "cached_step", "step_key", "sha256_path", "one_line", "episode_title", "master_options", "transcribe_options",
-    "notes_options", "remaster", "park", "set_aside", "object_records", "error_note", "DONE",
+    "notes_options", "remaster", "park", "set_aside", "transcribed", "object_records", "error_note", "DONE",
 ]
 
 DONE = ("published", "scheduled", "unpublished", "in_review", "approved")
@@ -190,19 +190,26 @@ def cached_step(work: Path, step: str, key: str, fn: Callable[[], T]) -> T:
     and the plain sequence must resume without Prefect too: ``chorus regenerate``, the tests.)
     """
     store = work / ".steps" / f"{step}.pickle"
-    if store.is_file():
-        try:
-            saved_key, result = pickle.loads(store.read_bytes())
-        except Exception:  # unreadable (older version, partial write): recompute
-            saved_key, result = None, None
-        if saved_key == key and all(p.exists() for p in _paths_in(result)):
-            return result
+    found, result = _cached(store, key)
+    if found:
+        return result
     result = fn()
     store.parent.mkdir(parents=True, exist_ok=True)
     tmp = store.with_suffix(".tmp")
     tmp.write_bytes(pickle.dumps((key, result)))
     tmp.replace(store)  # atomic: a crash never leaves a half-written cache entry
     return result
+
+
+def _cached(store: Path, key: str) -> tuple[bool, Any]:
+    """(True, result) when ``store`` holds a result for ``key`` whose files all still exist."""
+    if not store.is_file():
+        return False, None
+    try:
+        saved_key, result = pickle.loads(store.read_bytes())
+    except Exception:  # unreadable (older version, partial write): recompute
+        return False, None
+    return saved_key == key and all(p.exists() for p in _paths_in(result)), result
 
 
 def _paths_in(obj: Any) -> list[Path]:
@@ -264,12 +271,22 @@ def master(ctx: Context, claim_: Claim):
                        lambda: media.master(claim_.source, work / "master", opts))
 
 
-def transcribe(ctx: Context, claim_: Claim, mastered):
-    """Transcribe the mastered speech (cached by content and options)."""
+def _transcribe_key(ctx: Context, claim_: Claim):
     _slug, show = ctx.settings.get_show(claim_.show)
     opts = transcribe_options(show, claim_.sidecar)
+    return opts, step_key(claim_.sha256, master_options(show), opts)
+
+
+def transcribed(ctx: Context, claim_: Claim, mastered) -> bool:  # noqa: ARG001 - the step's own arguments
+    """True when ``transcribe`` would return its cached result (no transcription slot is needed then)."""
+    _opts, key = _transcribe_key(ctx, claim_)
+    return _cached(_work(ctx.settings, claim_.episode_id) / ".steps" / "transcribe.pickle", key)[0]
+
+
+def transcribe(ctx: Context, claim_: Claim, mastered):
+    """Transcribe the mastered speech (cached by content and options)."""
+    opts, key = _transcribe_key(ctx, claim_)
     ctx.catalog.set_status(claim_.episode_id, "transcribing")
-    key = step_key(claim_.sha256, master_options(show), opts)
     return cached_step(_work(ctx.settings, claim_.episode_id), "transcribe", key,
                        lambda: transcripts.transcribe(mastered.speech_wav, opts,
                                                 timeline=getattr(mastered, "timeline", None)))

@@ -5,8 +5,8 @@ Titles, names, descriptions, keywords and funding texts come from organisers and
 (sidecars, settings, the editor). lxml escapes them once for XML; that is not enough for an app that
 shows a field as HTML (feedparser reads ``description`` as HTML; apps put titles into web views).
 So markup is taken out of plain text before it is written: a tag of an HTML, SVG or MathML element,
-and any tag with attributes, is removed; other text stays as typed, so "Finding your people <in>
-private practice" still reads so (``<in>`` is no element and has no attributes).
+and any tag with an attribute value (``<x onload=…>``), is removed; other text stays as typed, so
+"Finding your people <in> private practice" and "Supervision <Gruppe & Kollegen>" still read so.
 """
 from __future__ import annotations
 
@@ -71,10 +71,15 @@ def clean(text) -> str:
 
 
 def _drop_markup(m: re.Match) -> str:
+    """A tag as text when no reader can make it live: no known element and no attribute value.
+
+    >>> _TAG.sub(_drop_markup, "Supervision <Gruppe & Kollegen>, <in> and <x onload=go()><img src=x>")
+    'Supervision <Gruppe & Kollegen>, <in> and '
+    """
     name = m.group(2)
-    if name is not None and not m.group(3).strip() and m.group(0).endswith(">") \
+    if name is not None and "=" not in m.group(3) and m.group(0).endswith(">") \
             and name.lower() not in _ELEMENTS:
-        return m.group(0)              # "<in>", "</in>": no element, no attribute: text as typed
+        return m.group(0)              # "<in>", "<Gruppe & Kollegen>": no element, no value: text as typed
     return ""
 
 

@@ -23,14 +23,14 @@ from typing import Any, Callable, Iterator
 from prefect import flow, get_client, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
-from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
+from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate, GlobalConcurrencyLimitUpdate
 from prefect.concurrency.sync import concurrency
 from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
 from prefect.logging import get_logger
 from prefect.runtime import flow_run
 from prefect.states import Completed, Failed
 
-from chorus import sequence
+from chorus import sequence, steps
 from chorus.catalog import Catalog, Episode, NotesRevision, TranscriptRevision
 from chorus.runtime import open_bucket
 from chorus.services import arm_death_signal
@@ -38,13 +38,16 @@ from chorus.settings import Settings, load_settings
 from chorus.steps import Context, one_line
 from chorus.storage import StoreUnavailable
 
-__all__ = ["publish_episode", "republish_episode", "rebuild_show", "prefect_runner", "show_feed_slot",
+__all__ = ["publish_episode", "republish_episode", "rebuild_show", "prefect_runner", "show_feed_slot", "free_stale_slots",
            "feed_lock_name", "TRANSCRIBE_LIMIT", "NETWORK_STEPS", "retry_delays", "STEP_LISTENERS"]
 
 NETWORK_STEPS = ("publish-objects", "feed")
 """Steps that talk to the store: retried with backoff while it is unavailable (and only then)."""
 TRANSCRIBE_LIMIT = "chorus-transcribe"
 """The Prefect global concurrency limit on transcriptions (``transcriptions_at_once`` slots)."""
+LEASE_SECONDS = 60.0
+"""A slot's lease: its holder renews it while alive; a holder that was killed frees it within this time
+(Prefect's default, 300 s, held every transcription up for five minutes after a SIGKILL)."""
 FEED_LOCK_WAIT = 900.0
 """Seconds a flow run waits for its show's feed slot before going on with the conditional write alone."""
 STEP_LISTENERS: list[Callable[[str], None]] = []
@@ -100,6 +103,22 @@ def _ensure_limit(name: str, limit: int) -> None:
                 pass
 
 
+def free_stale_slots() -> list[str]:
+    """Set the active slots of Chorus's limits (``chorus-transcribe``, ``publish-feed-*``) back to 0.
+
+    Only for a Prefect server that was just started, before any run: its leases live in the server's
+    memory, so the slots a killed run held survive a restart with no lease left to expire, and every
+    later transcription would wait for them forever. Returns the names of the limits it freed.
+    """
+    freed = []
+    with get_client(sync_client=True) as client:
+        for lim in client.read_global_concurrency_limits(limit=200, offset=0):
+            if lim.active_slots and (lim.name == TRANSCRIBE_LIMIT or lim.name.startswith(feed_lock_name(""))):
+                client.update_global_concurrency_limit(lim.name, GlobalConcurrencyLimitUpdate(active_slots=0))
+                freed.append(lim.name)
+    return freed
+
+
 @contextmanager
 def show_feed_slot(show: str, timeout: float = FEED_LOCK_WAIT) -> Iterator[bool]:
     """Hold the show's one feed slot (``publish-feed-<show>``, created if missing) for the block.
@@ -112,7 +131,8 @@ def show_feed_slot(show: str, timeout: float = FEED_LOCK_WAIT) -> Iterator[bool]
     _ensure_limit(name, 1)
     with ExitStack() as held:
         try:
-            held.enter_context(concurrency(name, occupy=1, timeout_seconds=timeout, strict=True))
+            held.enter_context(concurrency(name, occupy=1, timeout_seconds=timeout, strict=True,
+                                           lease_duration=LEASE_SECONDS))
         except TimeoutError:
             _log.warning("no feed slot %r after %.0f s: publishing with the conditional write alone", name, timeout)
             yield False
@@ -133,9 +153,9 @@ def prefect_runner(settings: Settings) -> sequence.Runner:
             options.update(retries=len(delays), retry_delay_seconds=delays, retry_condition_fn=_store_down)
         step = task(fn, **options)
         with ExitStack() as held:
-            if name == "transcribe":
+            if name == "transcribe" and not steps.transcribed(*args):  # a cached transcription needs no slot
                 _ensure_limit(TRANSCRIBE_LIMIT, transcriptions)
-                held.enter_context(concurrency(TRANSCRIBE_LIMIT, occupy=1, strict=True))
+                held.enter_context(concurrency(TRANSCRIBE_LIMIT, occupy=1, strict=True, lease_duration=LEASE_SECONDS))
             elif name == "feed":
                 held.enter_context(show_feed_slot(args[1]))
             return step(*args, **kwargs)

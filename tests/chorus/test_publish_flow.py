@@ -87,3 +87,22 @@ def test_two_runs_for_one_show_wait_for_its_feed_slot_and_both_land_in_the_feed(
     with get_client(sync_client=True) as client:
         limit = client.read_global_concurrency_limit_by_name(feed_lock_name(slug))
     assert (limit.limit, limit.active_slots) == (1, 0)
+
+
+def test_slots_a_killed_run_held_are_freed_when_chorus_up_starts_its_server(prefect_server):
+    """Prefect keeps leases in the server's memory: after a restart, a slot a killed run held has no
+    lease left to expire, and every later transcription would wait for it forever."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.actions import GlobalConcurrencyLimitUpdate
+
+    from flows.publish import TRANSCRIBE_LIMIT, _ensure_limit, feed_lock_name, free_stale_slots
+
+    _ensure_limit(TRANSCRIBE_LIMIT, 1)
+    _ensure_limit(feed_lock_name("stale-show"), 1)
+    _ensure_limit("someone-elses-limit", 1)
+    with get_client(sync_client=True) as client:
+        for name in (TRANSCRIBE_LIMIT, feed_lock_name("stale-show"), "someone-elses-limit"):
+            client.update_global_concurrency_limit(name, GlobalConcurrencyLimitUpdate(active_slots=1))
+        assert sorted(free_stale_slots()) == sorted([TRANSCRIBE_LIMIT, feed_lock_name("stale-show")])
+        assert client.read_global_concurrency_limit_by_name(TRANSCRIBE_LIMIT).active_slots == 0
+        assert client.read_global_concurrency_limit_by_name("someone-elses-limit").active_slots == 1
