@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import yaml
-from pydantic import (AfterValidator, AliasChoices, BaseModel, ConfigDict, Field, ValidationError, field_validator,
-                      model_validator)
+from pydantic import (AfterValidator, AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError,
+                      field_validator, model_validator)
 
 from chorus.settings import validate_http_url, validate_language, validate_slug
 from chorus.validation import describe_validation_error
@@ -33,6 +33,8 @@ SIDECAR_SUFFIXES = (".yaml", ".yml", ".toml", ".json")
 _ROLE = re.compile(r"^[A-Za-z][A-Za-z -]{0,39}$")
 _STRICT = ConfigDict(extra="forbid", str_strip_whitespace=True)
 _Url = Annotated[str, AfterValidator(lambda v: validate_http_url(v, ""))]
+_Start = Annotated[float, BeforeValidator(parse_time)]
+"""A time from the start of the episode: ``HH:MM:SS``, ``MM:SS`` or seconds."""
 """A plain http(s) address (no quotes, spaces or angle brackets): the only kind that becomes a link."""
 
 
@@ -91,28 +93,18 @@ class SidecarChapter(BaseModel):
     """A chapter the organiser set: ``start`` as ``HH:MM:SS``, ``MM:SS`` or seconds."""
 
     model_config = _STRICT
-    start: float = Field(description="Seconds from the start of the episode.")
+    start: _Start = Field(description="Seconds from the start of the episode.")
     title: str = Field(min_length=1)
     url: _Url | None = None
-
-    @field_validator("start", mode="before")
-    @classmethod
-    def _time(cls, v: Any) -> float:
-        return parse_time(v)
 
 
 class SidecarSoundbite(BaseModel):
     """An excerpt for sharing (``podcast:soundbite``): ``start`` as a time, ``duration`` in seconds."""
 
     model_config = _STRICT
-    start: float = Field(description="Seconds from the start of the episode.")
+    start: _Start = Field(description="Seconds from the start of the episode.")
     duration: float = Field(gt=0, le=300, description="Seconds (Podcasting 2.0 suggests 15 to 120).")
     title: str | None = None
-
-    @field_validator("start", mode="before")
-    @classmethod
-    def _time(cls, v: Any) -> float:
-        return parse_time(v)
 
 
 class SidecarResource(BaseModel):
