@@ -85,6 +85,10 @@ class Word:
     end: float
     probability: float = 1.0
     speaker: str | None = None
+    origin: str = "machine"
+    """Where the timing came from: ``machine`` (the decoder), ``aligned`` (an edited word matched to a
+    machine word, which keeps its times) or ``estimated`` (an inserted or replaced word, timed from its
+    neighbours by its length)."""
 
 
 @dataclass
