@@ -29,7 +29,7 @@ from chorus.validation import closest_key, describe_validation_error
 
 __all__ = [
     "Settings", "ShowSettings", "FundingSettings", "PublishSettings", "InboxSettings", "ProcessingSettings",
-    "EmbeddedSettings", "SettingsError", "load_settings", "slugify", "validate_slug", "validate_language",
+    "EmbeddedSettings", "EditorSettings", "SettingsError", "load_settings", "slugify", "validate_slug", "validate_language",
     "validate_http_url",
 ]
 
@@ -241,6 +241,17 @@ class EmbeddedSettings(BaseModel):
     prefect_port: int = Field(4200, description="Port of the local Prefect server started by `chorus up`.")
 
 
+class EditorSettings(BaseModel):
+    """The volunteer transcript editor that `chorus up` serves and `chorus editor` runs alone."""
+
+    model_config = _STRICT
+    host: str = Field("127.0.0.1", description="Address the editor listens on (loopback by default; put it behind HTTPS).")
+    port: int = Field(8750, ge=0, le=65535, description="Port of the editor (env CHORUS_EDITOR__PORT).")
+    session_hours: float = Field(12.0, gt=0, description="A login lasts this long; drafts stay on the server after it ends.")
+    login_attempts: int = Field(5, ge=1, description="Failed logins allowed per name and address within login_window_seconds.")
+    login_window_seconds: float = Field(300.0, gt=0, description="Window of the login rate limit, in seconds.")
+
+
 class Settings(BaseSettings):
     """All of Chorus's configuration."""
 
@@ -259,6 +270,7 @@ class Settings(BaseSettings):
     )
     publish: PublishSettings = Field(default_factory=PublishSettings, description="[publish] table.")
     embedded: EmbeddedSettings = Field(default_factory=EmbeddedSettings, description="[embedded] table.")
+    editor: EditorSettings = Field(default_factory=EditorSettings, description="[editor] table.")
 
     @classmethod
     def settings_customise_sources(

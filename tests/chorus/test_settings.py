@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from chorus.settings import (
+    EditorSettings,
     EmbeddedSettings,
     FundingSettings,
     InboxSettings,
@@ -53,8 +54,9 @@ def test_non_ascii_show_slug_is_refused(tmp_path):
 
 
 MODELS = [(Settings, ""), (InboxSettings, "inbox"), (ProcessingSettings, "processing"), (ShowSettings, "show"),
-          (FundingSettings, "show.funding"), (PublishSettings, "publish"), (EmbeddedSettings, "embedded")]
-TABLES = ("inbox", "processing", "show", "shows", "publish", "embedded")
+          (FundingSettings, "show.funding"), (PublishSettings, "publish"), (EmbeddedSettings, "embedded"),
+          (EditorSettings, "editor")]
+TABLES = ("inbox", "processing", "show", "shows", "publish", "embedded", "editor")
 
 
 @pytest.mark.parametrize("model,table", MODELS)
