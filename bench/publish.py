@@ -94,8 +94,9 @@ def main() -> None:
         r["media"] = 0
         rows["republish, unchanged"] = r
         last = catalog.latest_revision(NotesRevision, 1)
-        catalog.add_revision(NotesRevision, 1, {**last.data, "html": last.data["html"] + "<p>Corrected.</p>"},
-                             author="volunteer")
+        edit = catalog.add_revision(NotesRevision, 1, {**last.data, "html": last.data["html"] + "<p>Corrected.</p>"},
+                                    author="volunteer")
+        catalog.approve(1, "notes", edit, by="organiser")  # only an approved edit is published
         r = _scenario(bucket, calls, lambda: publish_show(bucket, settings, catalog, settings.default_show))
         r["media"] = 0
         rows["republish, one episode's notes edited"] = r

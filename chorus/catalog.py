@@ -1,4 +1,5 @@
-"""The catalog: shows, episodes, their lifecycle, and append-only transcript and notes revisions.
+"""The catalog: shows, episodes, their lifecycle, append-only transcript and notes revisions with
+their approvals, and the editor's users, tokens, login sessions, drafts and presence.
 
 SQLite under the data directory by default; any SQLAlchemy URL (PostgreSQL) via ``catalog_url``.
 Every status change is written in its own transaction together with an event row, so a crash at
@@ -17,8 +18,12 @@ from sqlalchemy import (JSON, DateTime, ForeignKey, Integer, String, Text, TypeD
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship, sessionmaker
 
+from chorus.catalog_revisions import MACHINE, RevisionQueries, RevisionSummary
+
 __all__ = [
     "Catalog", "Show", "Episode", "EpisodeEvent", "TranscriptRevision", "NotesRevision", "STATUSES", "utcnow",
+    "MACHINE", "KINDS", "User", "ApiToken", "LoginSession", "RevisionInfo", "Approval", "Draft", "EditingPresence",
+    "RevisionSummary",
 ]
 
 STATUSES = ("claimed", "mastering", "transcribing", "drafted", "in_review", "approved", "rendering", "releasing",
@@ -103,10 +108,6 @@ class EpisodeEvent(_Base):
     at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-MACHINE = "machine"
-"""Author of generated revisions; any other author is a volunteer."""
-
-
 class _Revision:
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[int]
@@ -141,6 +142,102 @@ for _cls in (TranscriptRevision, NotesRevision):
     event.listen(_cls, "before_delete", _append_only)
 
 
+KINDS = {"transcript": TranscriptRevision, "notes": NotesRevision}
+"""Revision kinds by name, as the editor, approvals and drafts spell them."""
+
+
+class User(_Base):
+    """A volunteer ("editor") or an "organiser". Removal sets ``removed_at`` and keeps the row, so
+    revisions and approvals keep their author; ``chorus.accounts`` holds the rules."""
+
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(40), unique=True)
+    role: Mapped[str] = mapped_column(String(20))
+    password_hash: Mapped[str] = mapped_column(Text)
+    """argon2 (``argon2.PasswordHasher``); the password itself is never stored."""
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    removed_at: Mapped[datetime | None]
+
+
+class ApiToken(_Base):
+    """An API token for ``Authorization: Bearer``, stored only as its sha256."""
+
+    __tablename__ = "api_tokens"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked: Mapped[bool] = mapped_column(default=False)
+
+
+class LoginSession(_Base):
+    """A browser login: the cookie's token stored as its sha256, with the session's CSRF token."""
+
+    __tablename__ = "login_sessions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    csrf: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+
+
+class RevisionInfo(_Base):
+    """What the editor knows about a revision: the revision it was edited from, whether it is a
+    three-way merge, and a summary of the change. Machine revisions may have none."""
+
+    __tablename__ = "revision_info"
+    __table_args__ = (UniqueConstraint("kind", "episode_id", "number"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(12))
+    episode_id: Mapped[int] = mapped_column(ForeignKey("episodes.id"), index=True)
+    number: Mapped[int]
+    base: Mapped[int | None]
+    merged: Mapped[bool] = mapped_column(default=False)
+    summary: Mapped[str | None] = mapped_column(Text)
+
+
+class Approval(_Base):
+    """An organiser approved a revision: the newest approval is what the episode publishes."""
+
+    __tablename__ = "approvals"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    episode_id: Mapped[int] = mapped_column(ForeignKey("episodes.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(12))
+    number: Mapped[int]
+    approved_by: Mapped[str] = mapped_column(String(40))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Draft(_Base):
+    """A user's unsaved work on one episode's transcript or notes, kept on the server (one row,
+    replaced at each autosave), so an expired session or a closed laptop loses nothing."""
+
+    __tablename__ = "drafts"
+    __table_args__ = (UniqueConstraint("episode_id", "user", "kind"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    episode_id: Mapped[int] = mapped_column(ForeignKey("episodes.id"), index=True)
+    user: Mapped[str] = mapped_column(String(40))
+    kind: Mapped[str] = mapped_column(String(12))
+    base: Mapped[int | None]
+    data: Mapped[dict[str, Any]]
+    saved_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class EditingPresence(_Base):
+    """Who has an episode open in the editor, since when; stale after ``PRESENCE_SECONDS`` unseen."""
+
+    __tablename__ = "editing_presence"
+    __table_args__ = (UniqueConstraint("episode_id", "user"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    episode_id: Mapped[int] = mapped_column(ForeignKey("episodes.id"), index=True)
+    user: Mapped[str] = mapped_column(String(40))
+    since: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class _FeedItemDigest(_Base):
     """A feed item that passed ``feeds.validate_feed``, by show and item guid: the next build of the
     show's feeds checks only new or changed items (a cache: losing rows only costs time)."""
@@ -151,8 +248,9 @@ class _FeedItemDigest(_Base):
     sha256: Mapped[str] = mapped_column(String(64))
 
 
-class Catalog:
-    """Session factory plus the handful of queries the pipeline needs."""
+class Catalog(RevisionQueries):
+    """Session factory plus the handful of queries the pipeline needs; revisions, approvals, drafts and
+    presence are ``chorus.catalog_revisions.RevisionQueries``."""
 
     def __init__(self, url: str):
         kwargs: dict[str, Any] = {}
@@ -198,27 +296,6 @@ class Catalog:
                 setattr(ep, k, v)
             s.add(EpisodeEvent(episode_id=episode_id, status=status, detail=detail))
             return ep
-
-    def add_revision(self, cls: type[TranscriptRevision] | type[NotesRevision], episode_id: int,
-                     data: dict[str, Any], author: str = MACHINE) -> int:
-        """Append a revision and return its number (1, 2, ...)."""
-        with self.session() as s:
-            last = s.scalar(select(func.max(cls.number)).where(cls.episode_id == episode_id)) or 0
-            s.add(cls(episode_id=episode_id, number=last + 1, author=author, data=data))
-            return last + 1
-
-    def latest_revision(self, cls: type[TranscriptRevision] | type[NotesRevision],
-                        episode_id: int) -> TranscriptRevision | NotesRevision | None:
-        with self.session() as s:
-            return s.scalar(select(cls).where(cls.episode_id == episode_id).order_by(cls.number.desc()))
-
-    def current_revision(self, cls: type[TranscriptRevision] | type[NotesRevision],
-                         episode_id: int) -> TranscriptRevision | NotesRevision | None:
-        """The revision an episode publishes: the newest volunteer edit once anyone has edited, else
-        the newest machine draft. Regenerating (a new ``machine`` revision) never replaces a human edit."""
-        with self.session() as s:
-            q = select(cls).where(cls.episode_id == episode_id).order_by(cls.number.desc())
-            return s.scalar(q.where(cls.author != MACHINE)) or s.scalar(q)
 
     def published(self, s: Session, show_slug: str, now: datetime | None = None) -> list[Episode]:
         """The episodes a show's feed lists, newest first: every episode whose objects are uploaded

@@ -3,7 +3,8 @@
 Used when Chorus's notes improve, when a volunteer has corrected the transcript (notes are drafted
 from the *current* transcript, corrections included), or when an organiser changed the sidecar
 next to the archived original. The new draft is always stored as a ``machine`` notes revision;
-it is published only when nobody has edited the notes by hand (``Catalog.current_revision``).
+it is published only when no notes revision was approved (``Catalog.current_revision``: an approved
+revision, usually a volunteer's edit, stays live until another one is approved).
 Publishing it rewrites everything that carries chapters: the MP3's ID3 chapter frames, the
 chapters JSON, the episode page and the feed (new objects under new content-addressed keys).
 """
@@ -31,14 +32,14 @@ class RegenerateResult:
     revision: int
     """Number of the new machine notes revision."""
     published: bool
-    """True when the new draft went live; False when a volunteer's edit stays live."""
+    """True when the new draft went live; False when an approved revision stays live."""
     kept: tuple[int, str] | None = None
-    """(revision, author) of the volunteer edit that stays live, when there is one."""
+    """(revision, author) of the approved revision that stays live, when there is one."""
     chapters: int = 0
 
 
 def regenerate_notes(bucket: Bucket, settings: Settings, catalog: Catalog, episode_id: int) -> RegenerateResult:
-    """Draft new notes for a published episode and publish them unless a volunteer edited the notes.
+    """Draft new notes for a published episode and publish them unless an approved revision stays live.
 
     Publishing is ``chorus.sequence.release_episode`` (the same steps as every release). Raises
     ``ChorusError`` (one line) for an unknown or unpublished episode; nothing live changes then.

@@ -317,7 +317,7 @@ def draft(ctx: Context, claim_: Claim, mastered, transcript, notes_) -> int:
 
 
 def load_release(ctx: Context, episode_id: int) -> Release:
-    """The episode and its current transcript and notes revisions (a volunteer's edit wins)."""
+    """The episode and its current transcript and notes revisions (the approved ones, else the machine drafts)."""
     with ctx.catalog.session() as s:
         ep = s.get(Episode, episode_id)
         if ep is None:

@@ -224,6 +224,7 @@ def test_regenerate_never_replaces_a_volunteer_edit(published, monkeypatch):
     edited["html"] = "<p>Rewritten by a volunteer: peer support matters.</p>"
     edited["text"] = "Rewritten by a volunteer: peer support matters."
     human = catalog.add_revision(NotesRevision, good["episode_id"], edited, author="volunteer-ann")
+    catalog.approve(good["episode_id"], "notes", human, by="organiser-bo")  # only approved edits are published
     proc = _regenerate(published, good["episode_id"])
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert f"revision {human} by volunteer-ann" in proc.stderr and "stays live" in proc.stderr
