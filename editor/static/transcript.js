@@ -1,0 +1,175 @@
+/* The transcript as editable speaker paragraphs of timed words.
+   Each paragraph is one contenteditable (plaintext-only) text box holding a span per word (data-s/data-e:
+   seconds), so that the browser edits text natively: a keystroke touches one paragraph and no script
+   re-renders anything. Paragraph starts are kept in an array for finding the word being played. */
+import { $$, clock, el } from "./common.js";
+
+export const LOW = 0.5;   // below this recogniser confidence a word is marked for checking (said on the page)
+const GAP = /^\[inaudible/i;
+
+export const norm = (s) => String(s || "").replace(/\s+/g, " ").trim();
+
+function wordSpan(w) {
+  const s = document.createElement("span");
+  s.className = "w";
+  if (GAP.test(w.text)) { s.className = "w gap"; } else if (w.probability !== undefined && w.probability !== null && w.probability < LOW) { s.className = "w low"; }
+  s.dataset.s = (+w.start).toFixed(2);
+  s.dataset.e = (+w.end).toFixed(2);
+  if (w.probability !== undefined && w.probability !== null) { s.dataset.p = (+w.probability).toFixed(2); }
+  s.textContent = w.text;
+  return s;
+}
+
+function fillWords(box, words) {
+  const frag = document.createDocumentFragment();
+  words.forEach((w, k) => {
+    if (k) { frag.append(" "); }
+    frag.append(wordSpan(w));
+  });
+  box.replaceChildren(frag);
+}
+
+/** Match new tokens to old timed words (longest common subsequence over one paragraph, ~50 words), so that
+    unchanged words keep their times and new words share the time around them. Returns word objects. */
+export function retime(old, tokens) {
+  const n = old.length, m = tokens.length;
+  const dp = Array.from({ length: n + 1 }, () => new Uint16Array(m + 1));
+  for (let i = n - 1; i >= 0; i--) {
+    for (let j = m - 1; j >= 0; j--) {
+      dp[i][j] = old[i].text === tokens[j] ? dp[i + 1][j + 1] + 1 : Math.max(dp[i + 1][j], dp[i][j + 1]);
+    }
+  }
+  const out = new Array(m);
+  let i = 0, j = 0;
+  while (i < n && j < m) {
+    if (old[i].text === tokens[j]) { out[j] = old[i]; i++; j++; } else if (dp[i + 1][j] >= dp[i][j + 1]) { i++; } else { j++; }
+  }
+  const t0 = n ? +old[0].start : 0, t1 = n ? +old[n - 1].end : 0;
+  for (let a = 0; a < m;) {               // runs of new words: spread between their neighbours
+    if (out[a]) { a++; continue; }
+    let b = a;
+    while (b < m && !out[b]) { b++; }
+    const from = a ? +out[a - 1].end : t0, to = b < m ? +out[b].start : Math.max(t1, from);
+    const step = (to - from) / (b - a);
+    for (let k = a; k < b; k++) { out[k] = { text: tokens[k], start: from + (k - a) * step, end: from + (k - a + 1) * step, probability: 1, origin: "estimated" }; }
+    a = b;
+  }
+  return out.map((w, k) => (w.text === tokens[k] ? w : { ...w, text: tokens[k] }));
+}
+
+/** Words of a rendered paragraph's text box, as {text, start, end, probability}. */
+export function spansOf(box) {
+  return $$(".w", box).map((s) => ({ text: s.textContent, start: +s.dataset.s, end: +s.dataset.e, probability: s.dataset.p === undefined ? undefined : +s.dataset.p }));
+}
+
+export class Transcript {
+  constructor(root, { onEdit, onSpeaker }) {
+    this.root = root;
+    this.onEdit = onEdit;
+    this.onSpeaker = onSpeaker;
+    this.paras = [];          // [{div, box, button, speaker, start}]
+    this.dirty = new Set();
+    this.current = null;
+    root.addEventListener("input", (ev) => {
+      const p = ev.target.closest(".para");
+      if (p) { this.dirty.add(+p.dataset.i); this.onEdit(+p.dataset.i); }
+    });
+    root.addEventListener("keydown", (ev) => {   // one paragraph per speaker turn: Enter never splits one
+      if (ev.key === "Enter" && !ev.ctrlKey && !ev.metaKey && ev.target.classList.contains("text")) { ev.preventDefault(); }
+    });
+    root.addEventListener("click", (ev) => {
+      const b = ev.target.closest("button.spk");
+      if (b) { this.onSpeaker(+b.closest(".para").dataset.i); }
+    });
+  }
+
+  /** Render ``paragraphs`` [{speaker, text}] over the timed ``words`` (each with ``paragraph``). A paragraph
+      whose text differs from its words (a restored draft) is retimed against them. */
+  render(paragraphs, words) {
+    const byPara = paragraphs.map(() => []);
+    for (const w of words) {
+      const k = Math.min(Math.max(0, w.paragraph | 0), byPara.length - 1);
+      if (k >= 0) { byPara[k].push(w); }
+    }
+    const frag = document.createDocumentFragment();
+    let prev = 0;
+    this.paras = paragraphs.map((p, i) => {
+      let ws = byPara[i];
+      const toks = norm(p.text).split(" ").filter(Boolean);
+      if (ws.length !== toks.length || ws.some((w, k) => w.text !== toks[k])) { ws = retime(ws, toks); }
+      const start = ws.length ? +ws[0].start : prev;
+      prev = start;
+      const button = el("button", { type: "button", class: "spk" });
+      const ts = el("span", { class: "ts", text: clock(start) });
+      const box = el("div", { class: "text", contenteditable: "plaintext-only", role: "textbox", "aria-multiline": "true", spellcheck: "true" });
+      fillWords(box, ws);
+      const div = el("div", { class: "para", "data-i": i }, el("p", { class: "who" }, button, " ", ts), box);
+      frag.append(div);
+      const para = { div, box, button, speaker: p.speaker || "", start };
+      this.label(para, i);
+      return para;
+    });
+    this.root.replaceChildren(frag);
+    this.dirty.clear();
+    this.current = null;
+    this.starts = this.paras.map((p) => p.start);
+  }
+
+  label(para, i) {
+    para.div.dataset.speaker = para.speaker;
+    para.button.textContent = para.speaker || "Unknown speaker";
+    para.button.setAttribute("aria-label", `${para.speaker || "Unknown speaker"}: change the speaker of paragraph ${i + 1}`);
+    para.box.setAttribute("aria-label", `Paragraph ${i + 1}, ${para.speaker || "unknown speaker"}, at ${clock(para.start)}`);
+  }
+
+  text(i) { return norm(this.paras[i].box.textContent); }
+
+  /** The paragraphs as the API takes them: [{speaker, text}]. */
+  collect() { return this.paras.map((p, i) => ({ speaker: p.speaker, text: this.text(i) })); }
+
+  speakers() { return [...new Set(this.paras.map((p) => p.speaker))].filter(Boolean).sort(); }
+
+  setSpeaker(i, name) {
+    const p = this.paras[i];
+    if (p.speaker === name) { return false; }
+    p.speaker = name;
+    this.label(p, i);
+    this.dirty.add(i);
+    return true;
+  }
+
+  /** Replace a paragraph's text, keeping the times of words that stay. */
+  setText(i, text) {
+    const p = this.paras[i];
+    const toks = norm(text).split(" ").filter(Boolean);
+    fillWords(p.box, retime(spansOf(p.box), toks));
+    this.dirty.add(i);
+  }
+
+  /** The word span being spoken at ``t`` seconds (binary search over paragraph starts, then one paragraph). */
+  wordAt(t) {
+    const s = this.starts || [];
+    let lo = 0, hi = s.length - 1, k = -1;
+    while (lo <= hi) { const mid = (lo + hi) >> 1; if (s[mid] <= t) { k = mid; lo = mid + 1; } else { hi = mid - 1; } }
+    if (k < 0) { return null; }
+    let best = null;
+    for (const w of this.paras[k].box.getElementsByClassName("w")) { if (+w.dataset.s <= t + 0.01) { best = w; } else { break; } }
+    return best;
+  }
+
+  /** Mark the word being spoken (aria-current); returns it when it changed. */
+  highlight(t) {
+    const w = this.wordAt(t);
+    if (w === this.current) { return null; }
+    if (this.current) { this.current.classList.remove("current"); this.current.removeAttribute("aria-current"); }
+    this.current = w;
+    if (w) { w.classList.add("current"); w.setAttribute("aria-current", "true"); }
+    return w;
+  }
+
+  /** The next low-confidence word or [inaudible] gap starting after ``t``. */
+  nextUnsure(t) {
+    for (const w of this.root.querySelectorAll(".w.low, .w.gap")) { if (+w.dataset.s > t + 0.05) { return w; } }
+    return null;
+  }
+}
