@@ -1,0 +1,272 @@
+"""What the editor does, without HTTP: save with a three-way merge, restore, drafts, approve, republish.
+
+Every save appends a revision (the catalog's revisions are append-only) with a ``RevisionInfo`` row
+saying which revision it was edited from, whether it was merged, and a one-line summary:
+
+- the base is still the newest revision: the edited paragraphs are timed again
+  (``transcripts.alignment.realign``) against the episode's **original machine transcript** (its first
+  machine revision), never against an earlier alignment, so timings cannot drift;
+- someone saved in between: the paragraphs are merged three ways (``transcripts.revisions.merge3`` of
+  the base, the newest revision and the edit). Edits to different paragraphs merge; edits to the same
+  paragraph are refused with :class:`Conflict`, which carries both versions. Nothing is overwritten.
+
+Saves of one episode are serialised by a lock in this process; the catalog's unique revision number
+refuses a second process that races (it is then retried against the new newest revision).
+Approval records who approved which revision and starts the republish: the ``republish-episode``
+deployment when ``chorus up`` serves one, else :func:`chorus.sequence.release_episode` in a thread.
+"""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from sqlalchemy import select
+
+from chorus.catalog import MACHINE, Catalog, Episode, TranscriptRevision
+from transcripts import Transcript
+from transcripts.alignment import EditParagraph, paragraphs, realign
+from transcripts.alignment import _timed_groups  # the words of each paragraph: not public yet
+
+from editor._notes import NOTE_FIELDS, merge_notes, notes_changes, notes_view, updated_notes
+from editor.errors import Conflict, EditorError
+
+__all__ = ["SaveResult", "save_transcript", "save_notes", "restore", "approve", "Republisher",
+           "thread_republisher", "transcript_view", "to_paragraphs", "save_draft", "load_draft", "machine_revision"]
+
+_LOCKS: dict[tuple[str, int], threading.Lock] = {}
+_LOCKS_GUARD = threading.Lock()
+
+
+@dataclass
+class SaveResult:
+    """The revision a save made (or the newest one, when the edit changed nothing)."""
+
+    revision: int
+    merged: bool = False
+    changed: bool = True
+    summary: str = ""
+
+
+def _lock(kind: str, episode_id: int) -> threading.Lock:
+    with _LOCKS_GUARD:
+        return _LOCKS.setdefault((kind, episode_id), threading.Lock())
+
+
+def to_paragraphs(items: Any) -> list[EditParagraph]:
+    """``[{"speaker", "text"}]`` from a request body as paragraphs; a one-line :class:`EditorError` otherwise."""
+    if not isinstance(items, list) or not items:
+        raise EditorError("paragraphs must be a non-empty list of {speaker, text}")
+    out = []
+    for n, p in enumerate(items):
+        if not isinstance(p, dict) or not isinstance(p.get("text"), str) \
+                or not isinstance(p.get("speaker") or "", str):
+            raise EditorError(f"paragraph {n} must be an object with a text and a speaker")
+        out.append(EditParagraph(speaker=(p.get("speaker") or None), text=p["text"]))
+    return out
+
+
+def _need(catalog: Catalog, kind: str, episode_id: int, number: int | None):
+    """Revision ``number`` (the newest when None), or a 404 :class:`EditorError`."""
+    rev = (catalog.latest_revision(kind, episode_id) if number is None
+           else catalog.revision(kind, episode_id, number))
+    if rev is None:
+        what = f"{kind} revision {number}" if number is not None else kind
+        raise EditorError(f"episode {episode_id} has no {what}", 404)
+    return rev
+
+
+def machine_revision(catalog: Catalog, episode_id: int) -> TranscriptRevision:
+    """The episode's original machine transcript (its first machine revision): what every realignment
+    is measured against, so timings never drift through repeated alignment."""
+    with catalog.session() as s:
+        q = select(TranscriptRevision).where(TranscriptRevision.episode_id == episode_id)
+        rev = s.scalar(q.where(TranscriptRevision.author == MACHINE).order_by(TranscriptRevision.number))
+    if rev is None:
+        raise EditorError(f"episode {episode_id} has no transcript yet", 404)
+    return rev
+
+
+def _save(catalog: Catalog, kind: str, episode_id: int, author: str, base_number: Any,
+          build: Callable[[Any, Any, bool], tuple[dict, str] | None]) -> SaveResult:
+    """The shared save: ``build(base_rev, latest_rev, merging)`` returns (data, summary), None when
+    nothing changed, or raises :class:`Conflict`. Reading the newest revision and appending the next
+    happen under one lock, so no save in this process is ever merged against a stale revision."""
+    if not isinstance(base_number, int) or isinstance(base_number, bool):
+        raise EditorError("base_revision must be the number of the revision the edit started from")
+    base = _need(catalog, kind, episode_id, base_number)
+    with _lock(kind, episode_id):
+        latest = _need(catalog, kind, episode_id, None)
+        merging = latest.number != base.number
+        built = build(base, latest, merging)
+        if built is None:
+            catalog.drop_draft(episode_id, author, kind)
+            return SaveResult(latest.number, merged=False, changed=False, summary="no change")
+        data, text = built
+        number = catalog.add_revision(kind, episode_id, data, author=author, base=base.number, merged=merging,
+                                      summary=text)
+    catalog.drop_draft(episode_id, author, kind)
+    return SaveResult(number, merging, True, text)
+
+
+def save_transcript(catalog: Catalog, episode_id: int, author: str, base_revision: Any,
+                    edited: list[EditParagraph]) -> SaveResult:
+    """Save edited paragraphs made from ``base_revision``: a new revision, a merged one, or :class:`Conflict`."""
+    from transcripts.revisions import merge3, summary, word_diff
+
+    machine = Transcript.from_dict(machine_revision(catalog, episode_id).data)
+
+    def build(base_rev, latest_rev, merging):
+        base_t = Transcript.from_dict(base_rev.data)
+        latest_t = Transcript.from_dict(latest_rev.data) if merging else base_t
+        theirs = paragraphs(latest_t)
+        if merging:
+            m = merge3(paragraphs(base_t), theirs, edited)
+            if m.paragraphs is None:
+                raise Conflict(f"someone saved revision {latest_rev.number} since you opened revision "
+                               f"{base_rev.number}, and you both changed the same paragraphs",
+                               conflicts=[_conflict(c) for c in m.conflicts], latest_revision=latest_rev.number)
+            target = m.paragraphs
+        else:
+            target = edited
+        if _same(target, theirs):
+            return None
+        new = realign(machine, latest_t, target)
+        return new.to_dict(), summary(word_diff(theirs, paragraphs(new)))
+
+    return _save(catalog, "transcript", episode_id, author, base_revision, build)
+
+
+def save_notes(catalog: Catalog, episode_id: int, author: str, base_revision: Any, fields: dict) -> SaveResult:
+    """Save edited notes (title, description, summary, keywords, chapters) the same way as transcripts:
+    field by field three-way merge; the same field changed by both is a :class:`Conflict`."""
+
+    def build(base_rev, latest_rev, merging):
+        base_v = notes_view(base_rev.data)
+        latest_v = notes_view(latest_rev.data)
+        mine = {**base_v, **{k: v for k, v in fields.items() if k in NOTE_FIELDS}}
+        target, conflicts = (merge_notes(base_v, latest_v, mine) if merging else (mine, []))
+        if conflicts:
+            raise Conflict(f"someone saved notes revision {latest_rev.number} since you opened revision "
+                           f"{base_rev.number}, and you both changed {', '.join(c['field'] for c in conflicts)}",
+                           conflicts=conflicts, latest_revision=latest_rev.number)
+        if target == latest_v:
+            return None
+        return updated_notes(latest_rev.data, target), notes_changes(latest_v, target)
+
+    return _save(catalog, "notes", episode_id, author, base_revision, build)
+
+
+def restore(catalog: Catalog, episode_id: int, author: str, number: int, kind: str = "transcript") -> SaveResult:
+    """A new revision whose content is revision ``number`` (history is never rewritten)."""
+    old = _need(catalog, kind, episode_id, number)
+    with _lock(kind, episode_id):
+        latest = _need(catalog, kind, episode_id, None)
+        text = f"restored revision {number}"
+        got = catalog.add_revision(kind, episode_id, old.data, author=author, base=latest.number, summary=text)
+    return SaveResult(got, False, True, text)
+
+
+def _same(a: list[EditParagraph], b: list[EditParagraph]) -> bool:
+    return [(p.speaker, " ".join(p.text.split())) for p in a] == [(p.speaker, " ".join(p.text.split())) for p in b]
+
+
+def _conflict(c: Any) -> dict:
+    """A merge conflict as JSON: ``{paragraph, base, ours, theirs}`` (each side a list of paragraphs)."""
+    def side(v):
+        if v is None:
+            return None
+        items = v if isinstance(v, (list, tuple)) else [v]
+        return [{"speaker": p.speaker, "text": p.text} if isinstance(p, EditParagraph) else p for p in items]
+    get = c.get if isinstance(c, dict) else (lambda k: getattr(c, k, None))
+    return {"paragraph": get("paragraph"), "base": side(get("base")), "ours": side(get("ours")),
+            "theirs": side(get("theirs"))}
+
+
+def transcript_view(t: Transcript) -> dict:
+    """The editor's view of a transcript: its paragraphs, and every word (a marked gap is one word of
+    confidence 0) with the number of the paragraph it is in."""
+    groups = _timed_groups(t)
+    words = [{"text": w.text, "start": w.start, "end": w.end, "speaker": w.speaker, "probability": w.probability,
+              "origin": w.origin, "paragraph": n} for n, (_speaker, ws) in enumerate(groups) for w in ws]
+    return {"speakers": t.speakers(), "paragraphs": [{"speaker": p.speaker, "text": p.text} for p in paragraphs(t)],
+            "words": words, "gaps": [list(g) for g in t.gaps]}
+
+
+# -- drafts ------------------------------------------------------------------------------------------------
+def save_draft(catalog: Catalog, episode_id: int, user: str, kind: str, base: Any, data: dict) -> str:
+    """Keep a user's unsaved work on the server (one row per user, episode and kind); returns saved_at."""
+    with catalog.session() as s:
+        if s.get(Episode, episode_id) is None:
+            raise EditorError(f"there is no episode {episode_id}", 404)
+    row = catalog.put_draft(episode_id, user, kind, data, base if isinstance(base, int) and not isinstance(base, bool)
+                            else None)
+    return row.saved_at.isoformat()
+
+
+def load_draft(catalog: Catalog, episode_id: int, user: str, kind: str = "transcript") -> dict | None:
+    """``{"base_revision", ...the saved fields, "saved_at"}`` of the user's draft, or None."""
+    row = catalog.get_draft(episode_id, user, kind)
+    if row is None:
+        return None
+    return {"base_revision": row.base, **row.data, "saved_at": row.saved_at.isoformat()}
+
+
+# -- approval and republishing ------------------------------------------------------------------------------
+Republisher = Callable[[int], str]
+"""``republish(episode_id) -> "started" | "done"``: renders and publishes an episode again."""
+
+
+@dataclass
+class _Background:
+    threads: list[threading.Thread] = field(default_factory=list)
+
+
+def thread_republisher(settings, catalog: Catalog, bucket) -> Republisher:
+    """Republish in a background thread with :func:`chorus.sequence.release_episode` (standalone editor)."""
+    from chorus import sequence
+    from chorus.steps import Context
+
+    state = _Background()
+
+    def release(episode_id: int) -> None:
+        try:
+            out = sequence.release_episode(Context(settings, catalog, bucket), episode_id)
+            catalog.set_status(episode_id, out.status, detail="republished after approval")
+        except Exception as e:  # noqa: BLE001 - reported in the catalog, where the queue shows it
+            catalog.set_status(episode_id, "failed", detail=f"republish after approval: {' '.join(str(e).split())}")
+
+    def start(episode_id: int) -> str:
+        t = threading.Thread(target=release, args=(episode_id,), name=f"republish-{episode_id}", daemon=True)
+        state.threads.append(t)
+        t.start()
+        return "started"
+
+    start.threads = state.threads  # type: ignore[attr-defined] - tests wait for them
+    return start
+
+
+def approve(catalog: Catalog, episode_id: int, organiser: str, revision: Any, notes_revision: Any = None,
+            republish: Republisher | None = None) -> dict:
+    """Record that ``organiser`` approved transcript ``revision`` (and notes ``notes_revision``), then
+    republish: the approved revisions are what the episode publishes from now on."""
+    for name, value in (("revision", revision), ("notes_revision", notes_revision)):
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
+            raise EditorError(f"{name} must be a revision number")
+    if revision is None:
+        raise EditorError("revision must be the number of the transcript revision to approve")
+    _need(catalog, "transcript", episode_id, revision)
+    notes = _need(catalog, "notes", episode_id, notes_revision) if notes_revision is not None else None
+    catalog.approve(episode_id, "transcript", revision, organiser)
+    result: dict[str, Any] = {"approved": revision, "republish": "none"}
+    if notes is not None:
+        catalog.approve(episode_id, "notes", notes.number, organiser)
+        result["approved_notes"] = notes.number
+        title = (notes.data.get("title") or "").strip()
+        if title:
+            with catalog.session() as s:
+                s.get_one(Episode, episode_id).title = title
+    if republish is not None:
+        catalog.set_status(episode_id, "approved", detail=f"transcript revision {revision} approved by {organiser}")
+        result["republish"] = republish(episode_id)
+    return result
