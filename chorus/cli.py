@@ -20,6 +20,7 @@ import typer
 from rich.console import Console
 
 from chorus.catalog import Catalog
+from chorus.cli_users import app as user_app
 from chorus.errors import ChorusError
 from chorus.reporting import episode_rows, status_table
 from chorus.services import PrefectServer, free_port, running_prefect
@@ -309,6 +310,9 @@ def up(
     except ChorusError as e:
         raise _fail(str(e)) from e
     err.print("stopped")
+
+
+app.add_typer(user_app, name="user")  # chorus user add|list|remove|token
 
 
 def main() -> None:  # pragma: no cover - console entry point
