@@ -183,8 +183,8 @@ def revision_diff(catalog, episode_id: int, number: int) -> dict:
 
 
 def _op(o: Any) -> dict:
-    get = o.get if isinstance(o, dict) else (lambda k: getattr(o, k, None))
-    return {"kind": get("kind"), "old": get("old"), "new": get("new"), "paragraph": get("paragraph")}
+    """A ``transcripts.revisions.DiffOp`` as JSON (``speaker``: the op renames a paragraph's speaker)."""
+    return {"kind": o.kind, "old": o.old, "new": o.new, "paragraph": o.paragraph, "speaker": o.speaker}
 
 
 @router.get("/episodes/{episode_id}/revisions/{number}/diff")

@@ -121,7 +121,7 @@ def save_transcript(catalog: Catalog, episode_id: int, author: str, base_revisio
         latest_t = Transcript.from_dict(latest_rev.data) if merging else base_t
         theirs = paragraphs(latest_t)
         if merging:
-            m = merge3(paragraphs(base_t), theirs, edited)
+            m = merge3(paragraphs(base_t), edited, theirs)
             if m.paragraphs is None:
                 raise Conflict(f"someone saved revision {latest_rev.number} since you opened revision "
                                f"{base_rev.number}, and you both changed the same paragraphs",
@@ -172,15 +172,11 @@ def _same(a: list[EditParagraph], b: list[EditParagraph]) -> bool:
 
 
 def _conflict(c: Any) -> dict:
-    """A merge conflict as JSON: ``{paragraph, base, ours, theirs}`` (each side a list of paragraphs)."""
-    def side(v):
-        if v is None:
-            return None
-        items = v if isinstance(v, (list, tuple)) else [v]
-        return [{"speaker": p.speaker, "text": p.text} if isinstance(p, EditParagraph) else p for p in items]
-    get = c.get if isinstance(c, dict) else (lambda k: getattr(c, k, None))
-    return {"paragraph": get("paragraph"), "base": side(get("base")), "ours": side(get("ours")),
-            "theirs": side(get("theirs"))}
+    """A merge conflict as JSON: ``{paragraph, base, ours, theirs}``, each version ``{speaker, text}``
+    (``ours``: the save being refused; ``theirs``: the newest revision)."""
+    return {"paragraph": c.paragraph,
+            **{side: {"speaker": getattr(c, f"{side}_speaker"), "text": getattr(c, side)}
+               for side in ("base", "ours", "theirs")}}
 
 
 def transcript_view(t: Transcript) -> dict:
