@@ -1,19 +1,17 @@
 /* Chorus editor, entry point (ES module; CSP default-src 'self': no inline script, data from the JSON API
    and data- attributes). The editor page: player, editable transcript, shortcuts, drafts that survive an
    expired session, save with merge/conflict, speakers, find and replace, caption warnings, notes, approve.
-   The history page lives in history.js. */
+   The history page needs no script: its diff is rendered on the server and restore is a form. */
 import { $, api, ApiError, clock, el, say, warn } from "./common.js";
 import { Transcript, norm } from "./transcript.js";
 import { Shortcuts } from "./shortcuts.js";
 import { setupTools } from "./tools.js";
 import { showConflicts } from "./conflict.js";
-import { setupHistory } from "./history.js";
 
 const main = $("#main");
 const SPEEDS = [0.5, 0.6, 0.75, 0.9, 1, 1.1, 1.25, 1.5, 1.75, 2];
 const DRAFT_EVERY = 4000, CHECK_AFTER = 1200, HEARTBEAT = 30000, REPLAY = 1.5;
 
-if (main && main.dataset.page === "history") { setupHistory(main.dataset.episode); }
 if (main && main.dataset.page === "editor") { setupEditor(main.dataset.episode).catch((e) => warn(`The editor could not start: ${e.message}`)); }
 
 async function setupEditor(id) {
@@ -40,7 +38,7 @@ async function setupEditor(id) {
   if (draft && draft.paragraphs && !same(draft.paragraphs, st.baseParas)) {
     view.render(draft.paragraphs, draft.paragraphs.length === tr.paragraphs.length ? tr.words : []);
     st.revision = draft.base_revision || st.revision;
-    if (st.revision !== tr.revision) { st.baseParas = null; }       // fetched again when a conflict needs it
+    if (st.revision !== tr.revision) { st.baseParas = null; }       // an older base: no three-way merge in the page
     markChanged(`Restored your unsaved draft from ${new Date(draft.saved_at).toLocaleString()}. Save to make it a revision.`);
   } else {
     view.render(tr.paragraphs, tr.words);
@@ -58,6 +56,10 @@ async function setupEditor(id) {
   if (approve) { approve.addEventListener("click", () => approveRevision()); }
   heartbeat();
   setInterval(heartbeat, HEARTBEAT);
+  window.addEventListener("pagehide", () => {
+    fetch(`${base}/presence`, { method: "POST", keepalive: true, credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": $('meta[name="csrf-token"]').content }, body: '{"leaving": true}' });
+  });
   window.addEventListener("beforeunload", (ev) => { if (st.changed) { keepLocal(); ev.preventDefault(); ev.returnValue = ""; } });
   main.dataset.readyMs = String(Math.round(performance.now()));     // measured by the tests: interactive at
   main.dataset.ready = "1";
@@ -124,8 +126,8 @@ async function setupEditor(id) {
       st.saving = false;
       if (e instanceof ApiError && e.status === 409 && e.data.conflicts) {
         saveState.textContent = "Not saved: conflicting changes. Choose below.";
-        showConflicts(e.data, { ours: paragraphs, base: st.baseParas, fetchLatest: () => api("GET", `${base}/transcript`),
-                                save: (paras, rev) => save(paras, rev) });
+        const latest = await api("GET", `${base}/transcript`);
+        showConflicts(e.data, { ours: paragraphs, base: st.baseParas, latest, save: (paras, rev) => save(paras, rev) });
       } else {
         saveState.textContent = `Not saved: ${e.message}. Your changes are kept in this browser.`;
         warn(`Not saved: ${e.message}.`);

@@ -105,32 +105,34 @@ function setupFind(view, onChange) {
   });
 }
 
-const NOTE_FIELDS = ["markdown", "text", "notes", "summary", "html"];
-
 function setupNotes(base) {
   const form = $("#notes-form"), state = $("#notes-state");
-  let notes = null, field = "markdown";
+  let notes = null;
   async function load() {
     try { notes = await api("GET", `${base}/notes`); } catch (e) { state.textContent = `Notes unavailable: ${e.message}.`; return; }
-    field = NOTE_FIELDS.find((f) => typeof notes[f] === "string") || "markdown";
     $("#notes-title").value = notes.title || "";
-    $("#notes-text").value = notes[field] || "";
+    $("#notes-description").value = notes.description || "";
+    $("#notes-summary").value = (notes.summary || []).join("\n");
+    $("#notes-keywords").value = (notes.keywords || []).join(", ");
     $("#chapter-list").replaceChildren(...(notes.chapters || []).map((c, k) => el("li", {},
       el("label", { for: `chapter-${k}`, text: `Chapter at ${clock(c.start)}` }), " ",
-      el("input", { id: `chapter-${k}`, class: "chapter", "data-start": c.start, value: c.title || "", autocomplete: "off" }))));
+      el("input", { id: `chapter-${k}`, class: "chapter", "data-start": c.start, "data-url": c.url || "", autocomplete: "off" }))));
+    form.querySelectorAll("input.chapter").forEach((i, k) => { i.value = notes.chapters[k].title || ""; });
   }
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
     if (!notes) { return; }
-    const body = { base_revision: notes.revision, title: $("#notes-title").value, [field]: $("#notes-text").value,
-      chapters: [...form.querySelectorAll("input.chapter")].map((i) => ({ start: +i.dataset.start, title: i.value })) };
+    const lines = (v, sep) => v.split(sep).map((x) => x.trim()).filter(Boolean);
+    const body = { base_revision: notes.revision, title: $("#notes-title").value, description: $("#notes-description").value,
+      summary: lines($("#notes-summary").value, "\n"), keywords: lines($("#notes-keywords").value, ","),
+      chapters: [...form.querySelectorAll("input.chapter")].map((i) => ({ start: +i.dataset.start, title: i.value, ...(i.dataset.url ? { url: i.dataset.url } : {}) })) };
     try {
       const r = await api("PUT", `${base}/notes`, body);
       notes.revision = r.revision;
-      state.textContent = `Notes saved as revision ${r.revision}${r.merged ? " (merged)" : ""}.`;
+      state.textContent = `Notes saved as revision ${r.revision}${r.merged ? " (merged with someone else's changes)" : ""}.`;
     } catch (e) {
       if (e instanceof ApiError && e.status === 409) {
-        warn("Notes not saved: someone else changed them meanwhile. Your text is still in the form; copy what you need, then reload the page.");
+        warn("Notes not saved: someone else changed the same fields meanwhile. Your text is still in the form; copy what you need, then reload the page.");
         state.textContent = "Not saved (conflict).";
       } else { state.textContent = `Not saved: ${e.message}.`; }
     }
