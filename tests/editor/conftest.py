@@ -8,6 +8,7 @@ Users: ``olive`` (organiser) and ``ed`` / ``eve`` (editors), password ``PASSWORD
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -77,16 +78,28 @@ def csrf_of(client: TestClient) -> str:
     return client.get("/api/me").json()["csrf"]
 
 
+@pytest.fixture(scope="session")
+def _seeded_catalog(tmp_path_factory) -> Path:
+    """A catalog file with the users and one drafted episode, made once (argon2 hashing is slow on
+    purpose); each test works on its own copy."""
+    path = tmp_path_factory.mktemp("seeded") / "catalog.db"
+    catalog = Catalog(f"sqlite:///{path}")
+    for name, role in ROLES.items():
+        accounts.add_user(catalog, name, role, PASSWORDS[name])
+    add_episode(catalog)
+    catalog.engine.dispose()  # the WAL is folded into the file
+    return path
+
+
 @pytest.fixture
-def editor_env(tmp_path: Path):
+def editor_env(tmp_path: Path, _seeded_catalog: Path):
     from editor import create_app
 
     settings = Settings(data_dir=tmp_path / "data")
     settings.data_dir.mkdir(parents=True)
+    shutil.copyfile(_seeded_catalog, settings.data_dir / "catalog.db")
     catalog = Catalog(settings.catalog)
-    for name, role in ROLES.items():
-        accounts.add_user(catalog, name, role, PASSWORDS[name])
-    episode = add_episode(catalog)
+    episode = 1
     app = create_app(settings, catalog)
     clients: list[TestClient] = []
 
