@@ -71,7 +71,8 @@ def test_an_unknown_user_costs_as_much_as_a_wrong_password(catalog):
 
 def test_an_outdated_hash_is_upgraded_at_the_next_login(catalog):
     with catalog.session() as s:
-        s.add(User(name="ann", role="editor", password_hash=PasswordHasher(time_cost=1, memory_cost=8192).hash(PASSWORD)))
+        weak = PasswordHasher(time_cost=1, memory_cost=8192).hash(PASSWORD)
+        s.add(User(name="ann", role="editor", password_hash=weak))
     assert check_password(catalog, "ann", PASSWORD).name == "ann"
     with catalog.session() as s:
         upgraded = s.query(User).filter_by(name="ann").one().password_hash
@@ -165,7 +166,8 @@ def _chorus(tmp_path, *args, stdin=None):
                           capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120)
 
 
-def test_chorus_user_commands_as_a_script_uses_them(tmp_path):
+def test_chorus_user_token_prints_the_token_alone_for_scripts(tmp_path):
+    """Real processes, as a shell script runs them: ``TOKEN=$(chorus user token bo)``."""
     added = _chorus(tmp_path, "add", "bo", "--role", "organiser", "--password-stdin", stdin=PASSWORD + "\n")
     assert added.returncode == 0 and "added organiser bo" in added.stderr and added.stdout == ""
     token = _chorus(tmp_path, "token", "bo")
@@ -173,24 +175,39 @@ def test_chorus_user_commands_as_a_script_uses_them(tmp_path):
     catalog = Catalog(f"sqlite:///{tmp_path / 'd' / 'catalog.db'}")
     assert user_for_token(catalog, token.stdout.strip()).name == "bo"
     assert check_password(catalog, "bo", PASSWORD).role == "organiser"  # the newline is not part of it
-    listed = _chorus(tmp_path, "list")
-    assert listed.stdout.splitlines()[0].split() == ["NAME", "ROLE", "CREATED"]
-    assert listed.stdout.splitlines()[1].split()[:2] == ["bo", "organiser"]
-    removed = _chorus(tmp_path, "remove", "bo")
-    assert removed.returncode == 0 and user_for_token(catalog, token.stdout.strip()) is None
+
+
+def _user(tmp_path, *args, stdin=None):
+    from chorus.cli import app
+
+    return CliRunner().invoke(app, ["user", *args, "--data-dir", str(tmp_path / "d")], input=stdin)
+
+
+def test_chorus_user_list_remove_and_one_line_errors(tmp_path):
+    catalog = Catalog(f"sqlite:///{tmp_path / 'd' / 'catalog.db'}")
+    assert _user(tmp_path, "list").stdout == ""
+    add_user(catalog, "bo", "organiser", PASSWORD)
+    add_user(catalog, "ann", "editor", PASSWORD)
+    listed = _user(tmp_path, "list").stdout.splitlines()
+    assert listed[0].split() == ["NAME", "ROLE", "CREATED"]
+    assert [line.split()[:2] for line in listed[1:]] == [["ann", "editor"], ["bo", "organiser"]]
+    token = new_token(catalog, "bo")
+    removed = _user(tmp_path, "remove", "bo")
+    assert removed.exit_code == 0 and "removed bo" in removed.stderr
+    assert user_for_token(catalog, token) is None
+    assert [line.split()[0] for line in _user(tmp_path, "list").stdout.splitlines()] == ["NAME", "ann"]
     for args, message in ((("token", "bo"), "there is no user named 'bo'"),
+                          (("remove", "bo"), "there is no user named 'bo'"),
                           (("add", "Bo", "--password-stdin"), "user name 'Bo' must be"),
+                          (("add", "ann", "--password-stdin"), "already a user named 'ann'"),
                           (("add", "cy", "--role", "admin", "--password-stdin"), "role 'admin' is not one of")):
-        proc = _chorus(tmp_path, *args, stdin="pw\n")
-        assert proc.returncode == 1 and proc.stdout == "", proc
-        assert proc.stderr.count("\n") == 1 and message in proc.stderr and "Traceback" not in proc.stderr
+        result = _user(tmp_path, *args, stdin="pw\n")
+        assert result.exit_code == 1 and result.stdout == "", (args, result.output)
+        assert result.stderr.count("\n") == 1 and message in result.stderr and "Traceback" not in result.stderr
 
 
 def test_chorus_user_add_asks_for_the_password_twice(tmp_path):
-    from chorus.cli import app
-
-    result = CliRunner().invoke(app, ["user", "add", "ann", "--data-dir", str(tmp_path / "d")],
-                                input=f"{PASSWORD}\n{PASSWORD}\n")
+    result = _user(tmp_path, "add", "ann", stdin=f"{PASSWORD}\n{PASSWORD}\n")
     assert result.exit_code == 0, result.output
     assert PASSWORD not in result.output  # hidden
     catalog = Catalog(f"sqlite:///{tmp_path / 'd' / 'catalog.db'}")
