@@ -139,14 +139,7 @@ async function setupEditor(id) {
     st.revision = r.revision;
     st.changed = false;
     localStorage.removeItem(local);
-    $("#revision").textContent = String(r.revision);
-    if (approve) { approve.textContent = `Approve revision ${r.revision}`; }
-    $("#conflicts").hidden = true;
-    const msg = r.merged ? `Saved as revision ${r.revision}, merged with changes someone else saved meanwhile.` : `Saved as revision ${r.revision}.`;
-    saveState.textContent = msg;
-    warn("");
-    say(msg);
-    if (r.merged || paragraphs.length !== view.paras.length || paragraphs.some((p, i) => p.text !== view.text(i))) {
+    if (r.merged || paragraphs.length !== view.paras.length || paragraphs.some((p, i) => p.text !== view.text(i) || p.speaker !== view.paras[i].speaker)) {
       const fresh = await api("GET", `${base}/transcript`);     // show what the revision now holds
       st.revision = fresh.revision;
       view.render(fresh.paragraphs, fresh.words);
@@ -154,6 +147,13 @@ async function setupEditor(id) {
       paragraphs = fresh.paragraphs;
     }
     st.baseParas = paragraphs.map((p) => ({ speaker: p.speaker, text: norm(p.text) }));
+    $("#revision").textContent = String(r.revision);
+    if (approve) { approve.textContent = `Approve revision ${r.revision}`; }
+    $("#conflicts").hidden = true;
+    const msg = r.merged ? `Saved as revision ${r.revision}, merged with changes someone else saved meanwhile.` : `Saved as revision ${r.revision}.`;
+    saveState.textContent = msg;
+    warn("");
+    say(msg);
   }
 
   async function approveRevision() {
