@@ -4,6 +4,7 @@
   ``PREFECT_API_URL`` names one), both stopped with Chorus, even when it is killed;
 - ``publish-episode``, ``republish-episode`` and ``rebuild-show`` served by a Prefect ``Runner``
   in a background thread: every run shows in the Prefect UI, named after its recording;
+- the volunteer editor (``editor/``) on ``[editor] host``/``port``, announced as ``editor: http://HOST:PORT/``;
 - the inbox watcher (``chorus.watcher``): a stable, complete item is moved into
   ``<data>/claimed/<sha256>/`` and a ``publish-episode`` run is started with ``run_deployment``,
   with the content hash as the idempotency key;
@@ -82,7 +83,7 @@ class Service:
         """Start everything, print the default show's feed URL with ``feed_line``, watch until stopped."""
         settings = self.settings
         self.inbox.mkdir(parents=True, exist_ok=True)
-        server = None
+        server = editor = None
         try:
             with open_bucket(settings) as bucket:
                 if uses_embedded_s3(settings):
@@ -94,10 +95,13 @@ class Service:
                 feed_line(feed_url(bucket, settings, settings.default_show))
                 self._serve()
                 catalog = Catalog(settings.catalog)
+                editor = self._start_editor(catalog, bucket)
                 if self.example and _empty(catalog):
                     self.say(f"first start: publishing the sample recording {_stage_example(self.inbox).name}")
                 self._watch(catalog)
         finally:
+            if editor is not None:
+                editor.stop()
             self._stop_runner()
             if server is not None:
                 server.stop()
@@ -113,6 +117,21 @@ class Service:
         freed = free_stale_slots()  # our own server, no run yet: slots still held belong to killed runs
         if freed:
             self.say(f"freed the concurrency slots a stopped run still held: {', '.join(freed)}")
+        return server
+
+    def _start_editor(self, catalog: Catalog, bucket):
+        """The volunteer editor in a thread; approving starts the ``republish-episode`` deployment.
+        A taken port is replaced by a free one (the printed line says which)."""
+        from editor.serving import EditorServer, deployment_republisher
+
+        server = EditorServer(self.settings, catalog, bucket, deployment_republisher(self._start))
+        try:
+            server.start()
+        except ChorusError as e:
+            self.say(f"{e}; using a free port instead")
+            server.port = free_port(self.settings.editor.host)
+            server.start()
+        self.say(f"editor: {server.url}")
         return server
 
     # -- deployments ---------------------------------------------------------------------------------
@@ -243,7 +262,7 @@ class Service:
             if status in DONE and updated < started:  # nothing changed since: the same recording again
                 self._pending_names.pop(sha)
                 self.say(f"duplicate {name}: already {status} as episode {ep_id} (kept in archive/)")
-            elif status in ("published", "scheduled", "failed", "waiting"):
+            elif status in ("published", "scheduled", "failed", "waiting", "held"):
                 self._pending_names.pop(sha)
                 detail = f": {error}" if error else f" (episode {ep_id})"
                 self.say(f"{status} {name}{detail}")

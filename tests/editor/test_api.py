@@ -229,3 +229,30 @@ def test_approval_republishes_the_corrected_words(published):
     assert re.match(r"https?://", row["published_url"])
     (rev,) = [x for x in olive.get(f"/api/episodes/{pub.id}/revisions").json() if x["number"] == revision]
     assert rev["approved_by"] == "olive"
+
+
+def test_chorus_up_serves_the_editor_and_says_where(tmp_path):
+    """``chorus up`` starts the editor in a thread and prints ``editor: http://HOST:PORT/``; a taken port
+    gives way to a free one (named in the line) rather than stopping the service."""
+    import socket
+
+    from chorus.catalog import Catalog
+    from chorus.service import Service
+    from chorus.settings import EditorSettings, Settings
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        settings = Settings(data_dir=tmp_path / "d", editor=EditorSettings(port=port))
+        said: list[str] = []
+        service = Service(settings, None, tmp_path / "inbox", example=False, say=said.append)
+        server = service._start_editor(Catalog(settings.catalog), None)
+    try:
+        (line,) = [x for x in said if x.startswith("editor: ")]
+        assert re.fullmatch(r"editor: http://127\.0\.0\.1:(\d+)/", line) and server.port != port
+        assert any(f"port {port} on 127.0.0.1 is taken" in x for x in said)
+        with urllib.request.urlopen(f"{line.split(' ', 1)[1]}login", timeout=10) as r:
+            assert r.status == 200 and r.headers["X-Frame-Options"] == "DENY"
+    finally:
+        server.stop()
