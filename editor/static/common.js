@@ -60,7 +60,7 @@ export function askLogin() {
 /** ``api("PUT", url, body)`` -> parsed JSON. 401 asks to log in and retries once; other errors throw ApiError
     (409 included: its JSON is in ``err.data``). ``quiet401`` skips the dialog (heartbeats). */
 export async function api(method, url, body, { quiet401 = false, retried = false } = {}) {
-  const opts = { method, credentials: "same-origin", headers: { Accept: "application/json" } };
+  const opts = { method, credentials: "same-origin", headers: {} };   // a plain GET: it reuses the page's preload
   if (method !== "GET") {
     opts.headers["X-CSRF-Token"] = csrf();
     if (body !== undefined) { opts.headers["Content-Type"] = "application/json"; opts.body = JSON.stringify(body); }

@@ -21,7 +21,10 @@ async function setupEditor(id) {
                draftTimer: null, checkTimer: null };
   const saveState = $("#save-state");
 
-  const [info, tr] = await Promise.all([api("GET", base), api("GET", `${base}/transcript`)]);
+  const noDraft = (e) => { if (e instanceof ApiError && e.status === 404) { return null; } throw e; };
+  const [info, tr, serverDraft] = await Promise.all([api("GET", base), api("GET", `${base}/transcript`),
+                                                     api("GET", `${base}/draft`).catch(noDraft)]);
+  performance.mark("chorus:data");
   const player = makePlayer(info.media || {});
   const view = new Transcript($("#transcript"), { onEdit, onSpeaker: (i) => tools.reassign(i) });
   st.revision = tr.revision;
@@ -29,9 +32,7 @@ async function setupEditor(id) {
   st.words = tr.words;
 
   // A draft: the server's, or this browser's copy when it is newer (saved while the session had expired).
-  let draft = null;
-  try { draft = await api("GET", `${base}/draft`); } catch (e) { if (!(e instanceof ApiError) || e.status !== 404) { throw e; } }
-  let mine = null;
+  let draft = serverDraft, mine = null;
   try { mine = JSON.parse(localStorage.getItem(local) || "null"); } catch (e) { mine = null; }
   if (mine && (!draft || Date.parse(mine.saved_at) > Date.parse(draft.saved_at || 0))) { draft = mine; }
   const same = (a, b) => a.length === b.length && a.every((p, i) => p.speaker === b[i].speaker && norm(p.text) === b[i].text);
@@ -43,6 +44,7 @@ async function setupEditor(id) {
   } else {
     view.render(tr.paragraphs, tr.words);
   }
+  performance.mark("chorus:rendered");
   $("#transcript").setAttribute("aria-busy", "false");
   showProblems(tr.caption_problems || []);
 

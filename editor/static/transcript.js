@@ -2,32 +2,30 @@
    Each paragraph is one contenteditable (plaintext-only) text box holding a span per word (data-s/data-e:
    seconds), so that the browser edits text natively: a keystroke touches one paragraph and no script
    re-renders anything. Paragraph starts are kept in an array for finding the word being played. */
-import { $$, clock, el } from "./common.js";
+import { $$, clock } from "./common.js";
 
 export const LOW = 0.5;   // below this recogniser confidence a word is marked for checking (said on the page)
 const GAP = /^\[inaudible/i;
 
 export const norm = (s) => String(s || "").replace(/\s+/g, " ").trim();
 
-function wordSpan(w) {
-  const s = document.createElement("span");
-  s.className = "w";
-  if (GAP.test(w.text)) { s.className = "w gap"; } else if (w.probability !== undefined && w.probability !== null && w.probability < LOW) { s.className = "w low"; }
-  s.dataset.s = (+w.start).toFixed(2);
-  s.dataset.e = (+w.end).toFixed(2);
-  if (w.probability !== undefined && w.probability !== null) { s.dataset.p = (+w.probability).toFixed(2); }
-  s.textContent = w.text;
-  return s;
+const ESC = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
+export const esc = (v) => String(v).replace(/[&<>"']/g, (c) => ESC[c]);
+
+/** The words of one paragraph as HTML (built as a string: for 20,000 words about three times faster than
+    creating elements one by one); every text is escaped. */
+function wordsHtml(words) {
+  let out = "";
+  for (let k = 0; k < words.length; k++) {
+    const w = words[k], p = w.probability;
+    const cls = GAP.test(w.text) ? "w gap" : (p !== undefined && p !== null && p < LOW ? "w low" : "w");
+    out += `${k ? " " : ""}<span class="${cls}" data-s="${(+w.start).toFixed(2)}" data-e="${(+w.end).toFixed(2)}"` +
+      `${p !== undefined && p !== null ? ` data-p="${(+p).toFixed(2)}"` : ""}>${esc(w.text)}</span>`;
+  }
+  return out;
 }
 
-function fillWords(box, words) {
-  const frag = document.createDocumentFragment();
-  words.forEach((w, k) => {
-    if (k) { frag.append(" "); }
-    frag.append(wordSpan(w));
-  });
-  box.replaceChildren(frag);
-}
+function fillWords(box, words) { box.innerHTML = wordsHtml(words); }
 
 /** Match new tokens to old timed words (longest common subsequence over one paragraph, ~50 words), so that
     unchanged words keep their times and new words share the time around them. Returns word objects. */
@@ -91,28 +89,29 @@ export class Transcript {
       const k = Math.min(Math.max(0, w.paragraph | 0), byPara.length - 1);
       if (k >= 0) { byPara[k].push(w); }
     }
-    const frag = document.createDocumentFragment();
-    let prev = 0;
-    this.paras = paragraphs.map((p, i) => {
+    let html = "", prev = 0;
+    const starts = paragraphs.map((p, i) => {
       let ws = byPara[i];
       const toks = norm(p.text).split(" ").filter(Boolean);
       if (ws.length !== toks.length || ws.some((w, k) => w.text !== toks[k])) { ws = retime(ws, toks); }
       const start = ws.length ? +ws[0].start : prev;
       prev = start;
-      const button = el("button", { type: "button", class: "spk" });
-      const ts = el("span", { class: "ts", text: clock(start) });
-      const box = el("div", { class: "text", contenteditable: "plaintext-only", role: "textbox", "aria-multiline": "true", spellcheck: "true" });
-      fillWords(box, ws);
-      const div = el("div", { class: "para", "data-i": i }, el("p", { class: "who" }, button, " ", ts), box);
-      frag.append(div);
-      const para = { div, box, button, speaker: p.speaker || "", start };
+      html += `<div class="para" data-i="${i}"><p class="who"><button type="button" class="spk"></button> ` +
+        `<span class="ts">${clock(start)}</span></p><div class="text" contenteditable="plaintext-only" role="textbox" ` +
+        `aria-multiline="true" spellcheck="true">${wordsHtml(ws)}</div></div>`;
+      return start;
+    });
+    this.root.innerHTML = html;
+    const divs = this.root.children;
+    this.paras = paragraphs.map((p, i) => {
+      const div = divs[i];
+      const para = { div, box: div.lastElementChild, button: div.firstElementChild.firstElementChild, speaker: p.speaker || "", start: starts[i] };
       this.label(para, i);
       return para;
     });
-    this.root.replaceChildren(frag);
     this.dirty.clear();
     this.current = null;
-    this.starts = this.paras.map((p) => p.start);
+    this.starts = starts;
   }
 
   label(para, i) {

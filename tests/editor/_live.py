@@ -8,9 +8,6 @@ Import the fixtures into a test module: ``from tests.editor._live import live, b
 from __future__ import annotations
 
 import subprocess
-import threading
-import time
-import urllib.request
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -24,7 +21,7 @@ from tests.chorus.test_publish import _transcript_and_notes, make_bucket, show_e
 from tests.editor.conftest import PASSWORDS, ROLES
 from tests.feeds.conftest import axe_js, browser  # noqa: F401 - Debian's Chromium and axe-core, shared
 
-__all__ = ["live", "browser", "axe_js", "serve", "log_in", "PASSWORDS"]
+__all__ = ["live", "browser", "axe_js", "log_in", "PASSWORDS"]
 
 
 def _publish(ctx: Context, wav: Path, truth: dict, root: Path, title: str) -> int:
@@ -43,32 +40,10 @@ def _publish(ctx: Context, wav: Path, truth: dict, root: Path, title: str) -> in
     return c.episode_id
 
 
-def serve(app) -> tuple[str, callable]:
-    """Run ``app`` under uvicorn in a thread on a free port; returns (base URL, stop)."""
-    import uvicorn
-
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(200):
-        try:
-            urllib.request.urlopen(url + "/login", timeout=2)
-            break
-        except OSError:
-            time.sleep(0.05)
-
-    def stop():
-        server.should_exit = True
-        thread.join(10)
-    return url, stop
-
-
 @pytest.fixture(scope="module")
 def live(seaweed, panel, tmp_path_factory):
     """``live.url``, ``.catalog``, ``.settings``, ``.bucket``, ``.episode`` (published), ``.feed_url``."""
-    from editor import create_app
+    from editor.serving import EditorServer
 
     root = tmp_path_factory.mktemp("editor-live")
     bucket = make_bucket(seaweed, f"editor-{root.name[-12:].lower().replace('_', '-')}")
@@ -77,11 +52,10 @@ def live(seaweed, panel, tmp_path_factory):
         accounts.add_user(catalog, name, role, PASSWORDS[name])
     wav, truth = panel
     episode = _publish(Context(settings, catalog, bucket), wav, truth, root, "Panel check in")
-    app = create_app(settings, catalog, bucket)
-    url, stop = serve(app)
-    yield SimpleNamespace(url=url, app=app, catalog=catalog, settings=settings, bucket=bucket, episode=episode,
+    server = EditorServer(settings, catalog, bucket, host="127.0.0.1", port=free_port()).start()
+    yield SimpleNamespace(url=server.url.rstrip("/"), server=server, catalog=catalog, settings=settings, bucket=bucket, episode=episode,
                           feed_url=bucket.url(feed_key(settings, settings.default_show)), root=root)
-    stop()
+    server.stop()
 
 
 def log_in(context, url: str, name: str):
