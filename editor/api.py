@@ -13,9 +13,9 @@ from fastapi.responses import JSONResponse
 
 from chorus import accounts
 from chorus.errors import ChorusError
-from transcripts import Transcript
+from transcripts.alignment import paragraphs, realign
 
-from editor import service
+from editor import _cache, service
 from editor._notes import check_notes, notes_view
 from editor.auth import SESSION_COOKIE, Principal, check_csrf, identify, login, require
 from editor.errors import EditorError
@@ -94,10 +94,11 @@ def get_transcript(request: Request, episode_id: int, revision: int | None = Non
     """The newest transcript revision (or ``?revision=N``) as paragraphs and timed words."""
     _reader(request)
     st = _state(request)
-    rev = service._need(st.catalog, "transcript", episode_id, revision)
-    t = Transcript.from_dict(rev.data)
-    return {"revision": rev.number, "author": rev.author, **service.transcript_view(t),
-            "caption_problems": problems_of(t)}
+    number = revision if revision is not None else _cache.latest_number(st.catalog, episode_id)
+    t = _cache.transcript(st.catalog, episode_id, number) if number is not None else None
+    if t is None:
+        raise EditorError(f"episode {episode_id} has no transcript" + (f" revision {revision}" if revision else ""), 404)
+    return {"revision": number, **service.transcript_view(t), "caption_problems": problems_of(t)}
 
 
 @router.put("/episodes/{episode_id}/transcript")
@@ -135,18 +136,16 @@ def check(request: Request, episode_id: int, body: dict = Body(...)) -> dict:
     """Caption-rule problems of edited paragraphs, before saving (live warnings)."""
     _reader(request)
     st = _state(request)
-    latest = service._need(st.catalog, "transcript", episode_id, None)
-    machine = Transcript.from_dict(service.machine_revision(st.catalog, episode_id).data)
-    from transcripts.alignment import realign
-
-    edited = realign(machine, Transcript.from_dict(latest.data), service.to_paragraphs(body.get("paragraphs")))
+    latest = _cache.transcript(st.catalog, episode_id, _cache.latest_number(st.catalog, episode_id) or 0)
+    machine = service.machine_transcript(st.catalog, episode_id)
+    edited = realign(machine, latest, service.to_paragraphs(body.get("paragraphs")))
     return {"caption_problems": problems_of(edited)}
 
 
 @router.get("/episodes/{episode_id}/notes")
 def get_notes(request: Request, episode_id: int, revision: int | None = None) -> dict:
     _reader(request)
-    rev = service._need(_state(request).catalog, "notes", episode_id, revision)
+    rev = service.need(_state(request).catalog, "notes", episode_id, revision)
     return {"revision": rev.number, "author": rev.author, **notes_view(rev.data), "html": rev.data.get("html", ""),
             "text": rev.data.get("text", "")}
 
@@ -171,14 +170,14 @@ def revisions(request: Request, episode_id: int, kind: str = "transcript") -> li
 
 def revision_diff(catalog, episode_id: int, number: int) -> dict:
     """Word diff of transcript revision ``number`` against the one before it."""
-    from transcripts.alignment import paragraphs
     from transcripts.revisions import summary as diff_summary, word_diff
 
-    new = service._need(catalog, "transcript", episode_id, number)
-    old = catalog.revision("transcript", episode_id, number - 1) if number > 1 else None
-    before = paragraphs(Transcript.from_dict(old.data)) if old is not None else []
-    ops = word_diff(before, paragraphs(Transcript.from_dict(new.data)))
-    return {"revision": number, "previous": old.number if old is not None else None,
+    new = _cache.transcript(catalog, episode_id, number)
+    if new is None:
+        raise EditorError(f"episode {episode_id} has no transcript revision {number}", 404)
+    old = _cache.transcript(catalog, episode_id, number - 1) if number > 1 else None
+    ops = word_diff(paragraphs(old) if old is not None else [], paragraphs(new))
+    return {"revision": number, "previous": number - 1 if old is not None else None,
             "ops": [_op(o) for o in ops], "summary": diff_summary(ops)}
 
 

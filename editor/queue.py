@@ -18,6 +18,7 @@ from chorus.showfeed import episode_page_key
 from transcripts import Transcript
 from transcripts.formats import caption_problems, make_cues
 
+from editor import _cache
 from editor.errors import EditorError
 
 __all__ = ["LOW_CONFIDENCE", "episode_rows", "episode_row", "media_urls", "problems_of", "transcript_figures"]
@@ -43,8 +44,7 @@ def transcript_figures(catalog: Catalog, episode_id: int, number: int) -> tuple[
         hit = _CACHE.get(key)
     if hit is not None:
         return hit
-    rev = catalog.revision("transcript", episode_id, number)
-    t = Transcript.from_dict(rev.data)
+    t = _cache.transcript(catalog, episode_id, number)
     low = sum(1 for w in t.words() if w.probability < LOW_CONFIDENCE)
     value = (low, len(problems_of(t)))
     with _figures_lock:

@@ -21,18 +21,18 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from sqlalchemy import select
-
-from chorus.catalog import MACHINE, Catalog, Episode, TranscriptRevision
+from chorus.catalog import Catalog, Episode
 from transcripts import Transcript
 from transcripts.alignment import EditParagraph, paragraphs, realign
 from transcripts.alignment import _timed_groups  # the words of each paragraph: not public yet
 
+from editor import _cache
 from editor._notes import NOTE_FIELDS, merge_notes, notes_changes, notes_view, updated_notes
 from editor.errors import Conflict, EditorError
 
 __all__ = ["SaveResult", "save_transcript", "save_notes", "restore", "approve", "Republisher",
-           "thread_republisher", "transcript_view", "to_paragraphs", "save_draft", "load_draft", "machine_revision"]
+           "thread_republisher", "transcript_view", "to_paragraphs", "save_draft", "load_draft", "machine_transcript",
+           "need"]
 
 _LOCKS: dict[tuple[str, int], threading.Lock] = {}
 _LOCKS_GUARD = threading.Lock()
@@ -66,47 +66,59 @@ def to_paragraphs(items: Any) -> list[EditParagraph]:
     return out
 
 
-def _need(catalog: Catalog, kind: str, episode_id: int, number: int | None):
-    """Revision ``number`` (the newest when None), or a 404 :class:`EditorError`."""
+def need(catalog: Catalog, kind: str, episode_id: int, number: int | None):
+    """Revision row ``number`` (the newest when None), or a 404 :class:`EditorError`."""
     rev = (catalog.latest_revision(kind, episode_id) if number is None
            else catalog.revision(kind, episode_id, number))
     if rev is None:
-        what = f"{kind} revision {number}" if number is not None else kind
-        raise EditorError(f"episode {episode_id} has no {what}", 404)
+        raise _missing(kind, episode_id, number)
     return rev
 
 
-def machine_revision(catalog: Catalog, episode_id: int) -> TranscriptRevision:
-    """The episode's original machine transcript (its first machine revision): what every realignment
-    is measured against, so timings never drift through repeated alignment."""
-    with catalog.session() as s:
-        q = select(TranscriptRevision).where(TranscriptRevision.episode_id == episode_id)
-        rev = s.scalar(q.where(TranscriptRevision.author == MACHINE).order_by(TranscriptRevision.number))
-    if rev is None:
-        raise EditorError(f"episode {episode_id} has no transcript yet", 404)
-    return rev
-
-
-def _save(catalog: Catalog, kind: str, episode_id: int, author: str, base_number: Any,
-          build: Callable[[Any, Any, bool], tuple[dict, str] | None]) -> SaveResult:
-    """The shared save: ``build(base_rev, latest_rev, merging)`` returns (data, summary), None when
-    nothing changed, or raises :class:`Conflict`. Reading the newest revision and appending the next
-    happen under one lock, so no save in this process is ever merged against a stale revision."""
-    if not isinstance(base_number, int) or isinstance(base_number, bool):
+def _number(value: Any) -> int:
+    if not isinstance(value, int) or isinstance(value, bool):
         raise EditorError("base_revision must be the number of the revision the edit started from")
-    base = _need(catalog, kind, episode_id, base_number)
+    return value
+
+
+def _missing(kind: str, episode_id: int, number: int | None) -> EditorError:
+    what = f"{kind} revision {number}" if number is not None else kind
+    return EditorError(f"episode {episode_id} has no {what}", 404)
+
+
+def _save(catalog: Catalog, kind: str, episode_id: int, author: str, base_number: int,
+          load: Callable[[int], Any], latest_number: Callable[[], int | None],
+          build: Callable[[Any, Any, int, int], tuple[dict, str, Any] | None]) -> SaveResult:
+    """The shared save: ``build(base, latest, base_n, latest_n)`` (contents from ``load``) returns
+    (data, summary, parsed) or None when nothing changed, or raises :class:`Conflict`. Reading the newest
+    revision and appending the next happen under one lock, so no save in this process is ever merged
+    against a stale revision."""
+    base = load(base_number)
+    if base is None:
+        raise _missing(kind, episode_id, base_number)
     with _lock(kind, episode_id):
-        latest = _need(catalog, kind, episode_id, None)
-        merging = latest.number != base.number
-        built = build(base, latest, merging)
+        latest_n = latest_number()
+        latest = base if latest_n == base_number else load(latest_n)
+        built = build(base, latest, base_number, latest_n)
         if built is None:
             catalog.drop_draft(episode_id, author, kind)
-            return SaveResult(latest.number, merged=False, changed=False, summary="no change")
-        data, text = built
-        number = catalog.add_revision(kind, episode_id, data, author=author, base=base.number, merged=merging,
+            return SaveResult(latest_n, merged=False, changed=False, summary="no change")
+        data, text, parsed = built
+        merging = latest_n != base_number
+        number = catalog.add_revision(kind, episode_id, data, author=author, base=base_number, merged=merging,
                                       summary=text)
+        if parsed is not None:
+            _cache.remember(catalog, episode_id, number, parsed)
     catalog.drop_draft(episode_id, author, kind)
     return SaveResult(number, merging, True, text)
+
+
+def machine_transcript(catalog: Catalog, episode_id: int) -> Transcript:
+    """The episode's original machine words (parsed, cached): what every realignment is measured against."""
+    number = _cache.machine_number(catalog, episode_id)
+    if number is None:
+        raise EditorError(f"episode {episode_id} has no transcript yet", 404)
+    return _cache.transcript(catalog, episode_id, number)
 
 
 def save_transcript(catalog: Catalog, episode_id: int, author: str, base_revision: Any,
@@ -114,54 +126,60 @@ def save_transcript(catalog: Catalog, episode_id: int, author: str, base_revisio
     """Save edited paragraphs made from ``base_revision``: a new revision, a merged one, or :class:`Conflict`."""
     from transcripts.revisions import merge3, summary, word_diff
 
-    machine = Transcript.from_dict(machine_revision(catalog, episode_id).data)
+    base_number = _number(base_revision)
+    machine = machine_transcript(catalog, episode_id)
 
-    def build(base_rev, latest_rev, merging):
-        base_t = Transcript.from_dict(base_rev.data)
-        latest_t = Transcript.from_dict(latest_rev.data) if merging else base_t
+    def build(base_t, latest_t, base_n, latest_n):
         theirs = paragraphs(latest_t)
-        if merging:
+        if latest_n != base_n:
             m = merge3(paragraphs(base_t), edited, theirs)
             if m.paragraphs is None:
-                raise Conflict(f"someone saved revision {latest_rev.number} since you opened revision "
-                               f"{base_rev.number}, and you both changed the same paragraphs",
-                               conflicts=[_conflict(c) for c in m.conflicts], latest_revision=latest_rev.number)
+                raise Conflict(f"someone saved revision {latest_n} since you opened revision {base_n}, and you "
+                               "both changed the same words", conflicts=[_conflict(c) for c in m.conflicts],
+                               latest_revision=latest_n)
             target = m.paragraphs
         else:
             target = edited
         if _same(target, theirs):
             return None
         new = realign(machine, latest_t, target)
-        return new.to_dict(), summary(word_diff(theirs, paragraphs(new)))
+        return _cache.transcript_data(new), summary(word_diff(theirs, paragraphs(new))), new
 
-    return _save(catalog, "transcript", episode_id, author, base_revision, build)
+    return _save(catalog, "transcript", episode_id, author, base_number,
+                 lambda n: _cache.transcript(catalog, episode_id, n),
+                 lambda: _cache.latest_number(catalog, episode_id), build)
 
 
 def save_notes(catalog: Catalog, episode_id: int, author: str, base_revision: Any, fields: dict) -> SaveResult:
     """Save edited notes (title, description, summary, keywords, chapters) the same way as transcripts:
     field by field three-way merge; the same field changed by both is a :class:`Conflict`."""
 
-    def build(base_rev, latest_rev, merging):
+    def build(base_rev, latest_rev, base_n, latest_n):
         base_v = notes_view(base_rev.data)
         latest_v = notes_view(latest_rev.data)
         mine = {**base_v, **{k: v for k, v in fields.items() if k in NOTE_FIELDS}}
-        target, conflicts = (merge_notes(base_v, latest_v, mine) if merging else (mine, []))
+        target, conflicts = (merge_notes(base_v, latest_v, mine) if latest_n != base_n else (mine, []))
         if conflicts:
-            raise Conflict(f"someone saved notes revision {latest_rev.number} since you opened revision "
-                           f"{base_rev.number}, and you both changed {', '.join(c['field'] for c in conflicts)}",
-                           conflicts=conflicts, latest_revision=latest_rev.number)
+            raise Conflict(f"someone saved notes revision {latest_n} since you opened revision {base_n}, and "
+                           f"you both changed {', '.join(c['field'] for c in conflicts)}",
+                           conflicts=conflicts, latest_revision=latest_n)
         if target == latest_v:
             return None
-        return updated_notes(latest_rev.data, target), notes_changes(latest_v, target)
+        return updated_notes(latest_rev.data, target), notes_changes(latest_v, target), None
 
-    return _save(catalog, "notes", episode_id, author, base_revision, build)
+    def latest() -> int | None:
+        rev = catalog.latest_revision("notes", episode_id)
+        return rev.number if rev is not None else None
+
+    return _save(catalog, "notes", episode_id, author, _number(base_revision),
+                 lambda n: catalog.revision("notes", episode_id, n), latest, build)
 
 
 def restore(catalog: Catalog, episode_id: int, author: str, number: int, kind: str = "transcript") -> SaveResult:
     """A new revision whose content is revision ``number`` (history is never rewritten)."""
-    old = _need(catalog, kind, episode_id, number)
+    old = need(catalog, kind, episode_id, number)
     with _lock(kind, episode_id):
-        latest = _need(catalog, kind, episode_id, None)
+        latest = need(catalog, kind, episode_id, None)
         text = f"restored revision {number}"
         got = catalog.add_revision(kind, episode_id, old.data, author=author, base=latest.number, summary=text)
     return SaveResult(got, False, True, text)
@@ -251,8 +269,8 @@ def approve(catalog: Catalog, episode_id: int, organiser: str, revision: Any, no
             raise EditorError(f"{name} must be a revision number")
     if revision is None:
         raise EditorError("revision must be the number of the transcript revision to approve")
-    _need(catalog, "transcript", episode_id, revision)
-    notes = _need(catalog, "notes", episode_id, notes_revision) if notes_revision is not None else None
+    need(catalog, "transcript", episode_id, revision)
+    notes = need(catalog, "notes", episode_id, notes_revision) if notes_revision is not None else None
     catalog.approve(episode_id, "transcript", revision, organiser)
     result: dict[str, Any] = {"approved": revision, "republish": "none"}
     if notes is not None:

@@ -19,7 +19,7 @@ def cat(tmp_path):
 
 
 def _paras(catalog, episode_id, number=None):
-    rev = service._need(catalog, "transcript", episode_id, number)
+    rev = service.need(catalog, "transcript", episode_id, number)
     return [EditParagraph(p.speaker, p.text) for p in paragraphs(Transcript.from_dict(rev.data))]
 
 
