@@ -312,6 +312,27 @@ def up(
     err.print("stopped")
 
 
+@app.command()
+def editor(
+    host: Optional[str] = typer.Option(None, "--host", help="Address to listen on (default: [editor] host, 127.0.0.1)."),
+    port: Optional[int] = typer.Option(None, "--port", help="Port (default: [editor] port, 8750)."),
+    data_dir: Optional[Path] = DataOpt,
+    config: Optional[Path] = ConfigOpt,
+) -> None:
+    """Serve the volunteer transcript editor alone (`chorus up` serves it too); approving republishes."""
+    settings = _settings(config, data_dir)
+    from chorus.runtime import open_bucket
+    from editor.serving import EditorServer, served_republish
+
+    try:
+        with open_bucket(settings) as bucket:
+            server = EditorServer(settings, Catalog(settings.catalog), bucket, served_republish(settings, config),
+                                  host, port)
+            server.run(ready=lambda url: err.print(f"editor: {url}"))
+    except ChorusError as e:
+        raise _fail(str(e)) from e
+
+
 app.add_typer(user_app, name="user")  # chorus user add|list|remove|token
 
 
