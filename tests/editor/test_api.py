@@ -229,6 +229,11 @@ def test_approval_republishes_the_corrected_words(published):
     assert re.match(r"https?://", row["published_url"])
     (rev,) = [x for x in olive.get(f"/api/episodes/{pub.id}/revisions").json() if x["number"] == revision]
     assert rev["approved_by"] == "olive"
+    assert olive.post(f"/api/episodes/{pub.id}/unpublish").status_code == 403  # no CSRF token
+    r = olive.post(f"/api/episodes/{pub.id}/unpublish", headers=h_o)
+    assert r.status_code == 200 and r.json() == {"unpublished": pub.id, "show": pub.show}
+    feed = podcastparser.parse("feed.xml", io.BytesIO(http(pub.bucket.url(feed_key(pub.settings, pub.show)))[2]))
+    assert feed["episodes"] == []
 
 
 def test_chorus_up_serves_the_editor_and_says_where(tmp_path):
