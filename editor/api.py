@@ -136,8 +136,8 @@ def check(request: Request, episode_id: int, body: dict = Body(...)) -> dict:
     """Caption-rule problems of edited paragraphs, before saving (live warnings)."""
     _reader(request)
     st = _state(request)
-    latest = _cache.transcript(st.catalog, episode_id, _cache.latest_number(st.catalog, episode_id) or 0)
-    machine = service.machine_transcript(st.catalog, episode_id)
+    machine = service.machine_transcript(st.catalog, episode_id)  # 404 without a transcript
+    latest = _cache.transcript(st.catalog, episode_id, _cache.latest_number(st.catalog, episode_id))
     edited = realign(machine, latest, service.to_paragraphs(body.get("paragraphs")))
     return {"caption_problems": problems_of(edited)}
 
