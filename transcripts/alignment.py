@@ -13,11 +13,16 @@ next word's time):
    Each edited paragraph break lands at a place in the base, whose word there has a time: the break's cut.
    The cuts divide the MACHINE words into one window per edited paragraph (added, removed, merged and
    split paragraphs all come out of the same rule: a merged paragraph has no cut, a split one a new cut).
-2. Each edited paragraph is aligned only to the machine words of its window (difflib-style opcodes on
-   normalised words: case, punctuation and accents ignored), so a phrase said twice cannot anchor on the
-   wrong copy. ``equal`` words keep the machine word's times and confidence (origin ``machine`` when the
-   text is unchanged, ``aligned`` when only its spelling or punctuation changed). The words of a
-   ``replace`` share the replaced machine span in proportion to their length (``estimated``).
+   Each cut is then moved to the longest pause between the last machine word its paragraph matched and
+   the first one the next paragraph matched, so where it falls does not depend on the base's estimates.
+2. Each edited paragraph is aligned only to the machine words of its window, so a phrase said twice cannot
+   anchor on the wrong copy. Words are compared normalised (case, punctuation and accents ignored) and
+   aligned by a longest common subsequence (the most words matched; difflib's longest-block-first would
+   take the first copy of a repeated phrase), with patience-diff anchors on long stretches
+   (:mod:`transcripts._worddiff`). ``equal`` words keep the machine word's times and confidence (origin
+   ``machine`` when the text is unchanged, ``aligned`` when only its spelling or punctuation changed).
+   The words of a ``replace`` share the replaced machine span in proportion to their length
+   (``estimated``).
 3. Inserted words fill the gap between their timed neighbours, at a natural speaking rate (next to the
    word that follows at a paragraph start, otherwise after the word before). Unlike both references, they
    never collapse onto one time (hyperaudio-lite-editor #425): when the gap is too small for
