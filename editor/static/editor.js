@@ -175,7 +175,8 @@ async function setupEditor(id) {
       const r = await api("POST", `${base}/presence`, {}, { quiet401: true });
       const others = (r.editing || []).filter((e) => e.user !== main.dataset.user);
       const box = $("#editing");
-      if (box) { box.textContent = others.map((e) => `being edited by ${e.user} since ${e.since}`).join("; "); }
+      const text = others.map((e) => `also being edited by ${e.user} since ${new Date(e.since).toLocaleTimeString()}`).join("; ");
+      if (box && box.textContent !== text) { box.textContent = text; }
     } catch (e) { /* presence is advisory */ }
   }
 
