@@ -27,7 +27,7 @@ __all__ = [
 ]
 
 STATUSES = ("claimed", "mastering", "transcribing", "drafted", "in_review", "approved", "rendering", "releasing",
-            "scheduled", "published", "waiting", "failed", "unpublished")
+            "scheduled", "published", "waiting", "held", "failed", "unpublished")
 """``releasing``: objects uploaded, feed not yet written; ``scheduled``: released, listed from its
 ``published_at``; ``waiting``: the store was unreachable, the recording stays claimed and is tried again."""
 

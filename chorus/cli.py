@@ -90,6 +90,8 @@ def _report(result: dict[str, Any], as_json: bool) -> None:
         err.print(f"waiting {name}: {result['error']} (kept at {result['kept_at']}; "
                   f"`chorus up` or `chorus retry {result['episode_id'] or result['kept_at']}` runs it again)",
                   style="yellow")
+    elif status == "held":  # the message says what to set and which `chorus retry` to run
+        err.print(f"{name}: {result['error']}", style="yellow")
     else:
         err.print(f"failed {name}: {result['error']}", style="red")
 
@@ -157,7 +159,7 @@ def run(
         with _with_store(settings):
             for path in paths:
                 result = _publish(path, settings, config, show, progress)
-                failed |= result["status"] in ("failed", "waiting")
+                failed |= result["status"] in ("failed", "waiting", "held")
                 _report(result, as_json)
     except ChorusError as e:
         raise _fail(str(e)) from e
@@ -171,7 +173,7 @@ def retry(
     data_dir: Optional[Path] = DataOpt,
     config: Optional[Path] = ConfigOpt,
 ) -> None:
-    """Run a failed or waiting input again, reusing every step that finished (mastering, transcription)."""
+    """Run a failed, waiting or held input again, reusing every step that finished (mastering, transcription)."""
     from chorus.retrying import take_back
 
     settings = _settings(config, data_dir)

@@ -15,7 +15,8 @@ __all__ = ["episode_rows", "status_table", "STEP_OF"]
 STEP_OF = {"claimed": "claimed", "mastering": "master", "transcribing": "transcribe", "drafted": "notes",
            "rendering": "render", "releasing": "feed"}
 """The step an episode is in while its status says it is working."""
-_STYLE = {"published": "green", "scheduled": "cyan", "failed": "red", "waiting": "yellow", "unpublished": "dim"}
+_STYLE = {"published": "green", "scheduled": "cyan", "failed": "red", "waiting": "yellow", "held": "yellow",
+          "unpublished": "dim"}
 
 
 def episode_rows(settings: Settings, show: str | None = None) -> list[dict[str, Any]]:

@@ -25,7 +25,7 @@ from typing import Any, Callable
 
 from feeds import FeedError
 from media import MediaError
-from transcripts import TranscriptError
+from transcripts import LanguageUnsure, TranscriptError
 
 from chorus import steps
 from chorus.catalog import Episode
@@ -60,7 +60,8 @@ class Outcome:
 
     source: str
     status: str = "failed"
-    """published | scheduled | duplicate | waiting (store unreachable; kept, tried again) | failed"""
+    """published | scheduled | duplicate | waiting (store unreachable; kept, tried again) | held (its language
+    is unsure; kept until a person names it and runs ``chorus retry``) | failed"""
     episode_id: int | None = None
     feed_url: str | None = None
     audio_url: str | None = None
@@ -114,6 +115,9 @@ def publish_recording(ctx: Context, source: Path, show: str | None = None, run: 
         out.status, out.error = "waiting", steps.one_line(e)
         steps.park(ctx, claim, out.error)
         out.kept_at = str(claim.source) if claim else str(source)
+        return out
+    except LanguageUnsure as e:  # the recording is fine; a person must say which of the show's languages it is in
+        out.status, out.error, out.kept_at = "held", steps.hold(ctx, claim, e), str(claim.source)
         return out
     except KNOWN_ERRORS as e:
         out.status, out.error = "failed", steps.one_line(e)

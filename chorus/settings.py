@@ -147,6 +147,9 @@ class ShowSettings(BaseModel):
         None, gt=0, description="Pauses inside an episode longer than this many seconds are cut to it; None keeps every pause.")
     whisper_model: str | None = Field(None, description="None: the bundled tiny.en; \"base\": the multilingual base (extra); or a CTranslate2 model directory.")
     glossary: list[str] = Field(default_factory=list, description="Names and terms to spell right in transcripts.")
+    languages: list[str] = Field(
+        default_factory=list, description="Languages the show's episodes may be in (BCP 47, two or more, e.g. "
+        "[\"sv\", \"en\"]): each episode's is detected among them, and held when unsure; empty: always `language`.")
 
     @field_validator("artwork", "intro", "outro", mode="before")
     @classmethod
@@ -158,12 +161,22 @@ class ShowSettings(BaseModel):
     def _bcp47(cls, v: str) -> str:
         return validate_language(v, "")
 
+    @field_validator("languages")
+    @classmethod
+    def _two_or_more_tags(cls, v: list[str]) -> list[str]:
+        tags = [validate_language(x, "") for x in v]
+        if len(tags) == 1:
+            raise ValueError(f"languages lists the languages to detect among: give two or more, or set "
+                             f"language = {tags[0]!r} instead")
+        return tags
+
     @model_validator(mode="after")
     def _language_needs_a_model_that_speaks_it(self) -> "ShowSettings":
         english_only = self.whisper_model in (None, "", "bundled", "tiny.en") or str(self.whisper_model).endswith(".en")
-        if english_only and self.language.split("-")[0].lower() != "en":
+        other = next((x for x in [self.language, *self.languages] if x.split("-")[0].lower() != "en"), None)
+        if english_only and other is not None:
             raise ValueError(
-                f"show language {self.language!r} needs a multilingual Whisper model, but whisper_model is the "
+                f"show language {other!r} needs a multilingual Whisper model, but whisper_model is the "
                 "English-only tiny.en: set whisper_model = \"base\" (pip install 'chorus-podcast[multilingual]')")
         return self
 

@@ -39,7 +39,7 @@ __all__ = [
     "Context", "Claim", "Release", "claim", "probe", "master", "transcribe", "notes", "draft", "load_release",
     "render", "publish_objects", "record", "feed", "finish", "fail", "archive", "quarantine",
     "cached_step", "step_key", "sha256_path", "one_line", "episode_title", "master_options", "transcribe_options",
-    "notes_options", "remaster", "park", "set_aside", "transcribed", "object_records", "error_note", "DONE",
+    "notes_options", "remaster", "park", "hold", "set_aside", "transcribed", "object_records", "error_note", "DONE",
 ]
 
 DONE = ("published", "scheduled", "unpublished", "in_review", "approved")
@@ -245,10 +245,12 @@ def transcribe_options(show: ShowSettings, sidecar: Sidecar):
     # People's names are speaker labels, not hotwords: with tiny.en, long hotword lists make
     # faster-whisper skip speech (measured: WER 0.10 -> 0.39 on the panel clip with two names).
     glossary = list(dict.fromkeys([*show.glossary, *sidecar.glossary]))
-    # an episode's sidecar may name its own language, or "auto" to let a multilingual model detect it
-    language = sidecar.language or show.language
+    # an episode's sidecar may name its own language, or "auto" to let a multilingual model detect it; a show
+    # that lists its languages has each episode's detected among them (held when unsure, see `hold`)
+    language = sidecar.language or (None if show.languages else show.language)
     return transcripts.TranscribeOptions(model=show.whisper_model, language=None if language == "auto" else language,
-                             glossary=glossary, speakers=[name for name, _role in sidecar.people])
+                             languages=list(show.languages), glossary=glossary,
+                             speakers=[name for name, _role in sidecar.people])
 
 
 def notes_options(show: ShowSettings, transcript):
@@ -542,4 +544,17 @@ def park(ctx: Context, claim_: Claim | None, reason: str, status: str = "waiting
     the settings, then ``chorus retry``): the recording is fine, so it stays claimed, never quarantined,
     and every finished step is reused."""
     if claim_ is not None and not claim_.duplicate:
-        ctx.catalog.set_status(claim_.episode_id, status, detail=reason)
+        kept = {"error": reason} if status == "held" else {}  # `chorus status` says why it is held
+        ctx.catalog.set_status(claim_.episode_id, status, detail=reason, **kept)
+
+
+def hold(ctx: Context, claim_: Claim, unsure: transcripts.LanguageUnsure) -> str:
+    """Detection could not tell which of the show's languages the episode is in: park it ``held`` (kept
+    claimed, nothing published, mastering reused) and return the one line that asks a person for its language."""
+    side = find_sidecar(claim_.source) or claim_.source.parent / (
+        f"{claim_.source.name if claim_.source.is_dir() else claim_.source.stem}.yaml")
+    asks = " or ".join(f"`language: {x}`" for x in unsure.probabilities)
+    reason = (f"held: {unsure.reason}; say which in its sidecar ({asks} in {side}) and run "
+              f"`chorus retry {claim_.episode_id}`")
+    park(ctx, claim_, reason, status="held")
+    return reason

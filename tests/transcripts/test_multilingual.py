@@ -196,3 +196,63 @@ def test_formats_carry_the_language(french, tmp_path):
     assert json.loads(json.dumps(t.to_dict()))["language"] == "fr"
     accented = {c for c in t.text() if not c.isascii()}
     assert accented and accented <= set(paths["vtt"].read_text(encoding="utf-8"))  # é, è, à... intact
+
+
+# --- detection among a show's languages (issue #11, "the chapters' languages") ---------------------------
+# The ten-turn discussion in each language (tests/data/scripts/lang-ten-*.json, espeak-ng, two voices).
+# Measured with base (docs/bench/languages.md): unrestricted, Malay is heard as Thai (0.76) and Swedish and
+# Danish as Latin; restricted to [x, en], English would win them all (0.11 against 0.01-0.02).
+
+def _vote(synth, lang: str, listed: list[str]):
+    from transcripts.api import language_vote
+    from transcripts.audio import AudioFile
+    path, _ = synth(f"lang-ten-{lang}")
+    with AudioFile(path) as recording:
+        return language_vote(recording, base(language=None, languages=listed))
+
+
+@pytest.mark.parametrize("lang", ["ms", "sv", "da"])
+def test_an_unsure_vote_among_the_listed_languages_holds_instead_of_guessing(synth, lang):
+    vote = _vote(synth, lang, [lang, "en"])
+    assert vote.language in (lang, "en") and list(vote.probabilities) == [lang, "en"]  # never th or la
+    assert not vote.sure, vote  # English "wins" with ~0.11 of the vote: not enough to publish it as English
+    assert vote.heard[0] not in (lang, "en") and vote.heard[1] > 0.3  # what the model really heard: th / la
+
+
+def test_an_unsure_recording_is_not_transcribed_at_all(synth):
+    from transcripts import LanguageUnsure
+    path, _ = synth("lang-ten-ms")
+    with pytest.raises(LanguageUnsure) as err:
+        transcribe(path, base(language=None, languages=["ms", "en-GB"]))
+    msg = str(err.value)
+    assert msg.startswith(f"{path.name}: cannot tell whether this recording is in ms or en (ms 0.0")
+    assert "it sounds most like th" in msg and "\n" not in msg
+    assert list(err.value.probabilities) == ["ms", "en"] and err.value.heard[0] == "th"
+
+
+@pytest.mark.parametrize("lang", ["de", "fr"])
+def test_detection_among_the_listed_languages_finds_german_and_french(synth, lang):
+    vote = _vote(synth, lang, [lang, "en"])
+    assert vote.sure and vote.language == lang and vote.windows == [lang] * 4, vote
+    assert vote.probabilities[lang] >= 0.7 and vote.probabilities["en"] < 0.1
+
+
+def test_english_among_swedish_and_english_is_english(synth):
+    vote = _vote(synth, "en", ["sv", "en"])
+    assert vote.sure and vote.language == "en" and vote.probabilities["en"] > 0.9
+
+
+def test_a_listed_language_detected_is_the_one_transcribed(synth):
+    path, _ = synth("lang-de")
+    t = transcribe(path, base(language=None, languages=["en", "de"], beam_size=1, temperatures=[0.0]))
+    assert t.language == "de" and t.options.languages == ["en", "de"]
+    assert "willkommen" in t.text().lower()
+
+
+@pytest.mark.xfail(strict=True, reason="measured miss of base on espeak-ng voices: Swedish gets 0.005 of the vote, "
+                   "Danish 0.02 and Malay 0.01 (heard as Latin, Latin and Thai), so among [x, en] they are held "
+                   "rather than detected; a stated language or a larger model (docs/transcription.md) is needed")
+@pytest.mark.parametrize("lang", ["sv", "da", "ms"])
+def test_detects_swedish_danish_and_malay_among_them_and_english(synth, lang):
+    vote = _vote(synth, lang, [lang, "en"])
+    assert vote.sure and vote.language == lang
