@@ -1,12 +1,13 @@
 """Independent measurements for tests and benchmarks: decode with ffmpeg, meter with pyloudnorm."""
 from __future__ import annotations
 
+import bisect
 import subprocess
 from pathlib import Path
 
 import numpy as np
 
-__all__ = ["decode", "loudness", "true_peak_dbtp", "wer"]
+__all__ = ["decode", "loudness", "true_peak_dbtp", "wer", "turn_at", "speaker_score", "turn_start_errors"]
 
 
 def decode(path: Path, rate: int = 48000) -> np.ndarray:
@@ -48,3 +49,49 @@ def wer(reference: str, hypothesis: str) -> float:
 def turn_at(t: float, turns: list[dict]) -> dict:
     """The ground-truth turn that time ``t`` falls in, else the nearest one (synth truth turns)."""
     return min(turns, key=lambda x: 0 if x["start"] <= t <= x["end"] else min(abs(t - x["start"]), abs(t - x["end"])))
+
+
+def speaker_score(words, truth: dict) -> tuple[int, int, float]:
+    """(true speakers, speakers found, share of words on the right speaker after the best one-to-one mapping
+    of labels) for timed ``words`` against a synth truth; each word's true speaker is the turn its middle is in.
+    The mapping is scipy's ``linear_sum_assignment``, so two labels on one voice count only once.
+
+    >>> from transcripts import Word
+    >>> truth = {"turns": [{"kind": "speech", "speaker": "Host", "start": 0, "end": 2},
+    ...                    {"kind": "speech", "speaker": "Guest", "start": 2, "end": 4}]}
+    >>> speaker_score([Word("a", 0, 1, 1, "S1"), Word("b", 1, 2, 1, "S1"), Word("c", 2, 3, 1, "S1"),
+    ...                Word("d", 3, 4, 1, "S2")], truth)
+    (2, 2, 0.75)
+    """
+    from scipy.optimize import linear_sum_assignment
+
+    turns = [x for x in truth["turns"] if x["kind"] == "speech"]
+    if not words:
+        return len({x["speaker"] for x in turns}), 0, 0.0
+    ref = [turn_at((w.start + w.end) / 2, turns)["speaker"] for w in words]
+    hyp = [w.speaker for w in words]
+    rs, hs = sorted(set(ref)), sorted(set(hyp), key=str)
+    m = np.zeros((len(rs), len(hs)))
+    for r, h in zip(ref, hyp):
+        m[rs.index(r), hs.index(h)] += 1
+    i, j = linear_sum_assignment(-m)
+    return len(rs), len(hs), float(m[i, j].sum() / len(words))
+
+
+def turn_start_errors(starts: list[float], truth: dict) -> list[float]:
+    """For each true speech turn, the distance (s) from its start to the nearest of ``starts`` (the caption
+    cue starts, as a reader sees them); infinite when there are none.
+
+    >>> turn_start_errors([0.1, 5.0], {"turns": [{"kind": "speech", "start": 0.0},
+    ...                                          {"kind": "pause", "start": 2.0}, {"kind": "speech", "start": 4.5}]})
+    [0.1, 0.5]
+    """
+    ordered = sorted(starts)
+    out = []
+    for turn in truth["turns"]:
+        if turn["kind"] != "speech":
+            continue
+        i = bisect.bisect_left(ordered, turn["start"])
+        near = [abs(ordered[k] - turn["start"]) for k in (i - 1, i) if 0 <= k < len(ordered)]
+        out.append(round(min(near), 3) if near else float("inf"))
+    return out

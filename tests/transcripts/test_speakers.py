@@ -10,10 +10,9 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-from scipy.optimize import linear_sum_assignment
 
 from tests.conftest import SCRIPTS
-from tests.support.measure import turn_at
+from tests.support.measure import speaker_score
 from transcripts import TranscribeOptions, transcribe
 from transcripts import _diarise
 from transcripts.audio import AudioFile
@@ -31,18 +30,7 @@ MISSES = {  # measured at the commit that added this test; see docs/transcriptio
 }
 
 
-def score(words, truth) -> tuple[int, int, float]:
-    """(true speakers, found speakers, share of words on the right speaker after the best one-to-one
-    mapping of labels, scipy's linear_sum_assignment)."""
-    turns = [x for x in truth["turns"] if x["kind"] == "speech"]
-    ref = [turn_at((w.start + w.end) / 2, turns)["speaker"] for w in words]
-    hyp = [w.speaker for w in words]
-    rs, hs = sorted(set(ref)), sorted(set(hyp), key=str)
-    m = np.zeros((len(rs), len(hs)))
-    for r, h in zip(ref, hyp):
-        m[rs.index(r), hs.index(h)] += 1
-    i, j = linear_sum_assignment(-m)
-    return len(rs), len(hs), float(m[i, j].sum() / len(words))
+score = speaker_score  # (true speakers, found, share of words right after the best one-to-one mapping)
 
 
 def _render(synth, name):

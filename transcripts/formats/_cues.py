@@ -52,19 +52,21 @@ def make_cues(words: list[Word], rules: CaptionRules | None = None) -> list[Cue]
     groups: list[tuple[list[str], list[Word]]] = []
     cur: list[Word] = []
     label: list[str] | None = None
+    tail = False  # the cue being built opens in the middle of a sentence (a cue before it had to end early)
     for i, w in enumerate(words):
         if cur and _PUNCT.search(cur[-1].text) and not _must_break(label, cur, w, rules) \
                 and not _clause_fits(label, cur, words, i, rules) and cur[-1].end - cur[0].start >= 0.8:
             groups.append((label, cur))  # the next clause will not fit: end the cue at this phrase boundary
-            cur, label = [], None
+            cur, label, tail = [], None, not _SENT.search(cur[-1].text)
         if cur and _must_break(label, cur, w, rules):
             size = w.speaker == cur[-1].speaker and w.start - cur[-1].end <= rules.max_gap
-            carry = _phrase_tail(cur) if size else []
+            carry = (_phrase_tail(cur) or _sentence_tail(cur, words, i, rules)) if size else []
             groups.append((label, cur[:len(cur) - len(carry)]))
+            tail = size and not _SENT.search(groups[-1][1][-1].text)
             cur, label = carry, None
-        elif cur and _SENT.search(cur[-1].text) and _chars(label, cur) >= rules.max_line * 0.9:
-            groups.append((label, cur))  # a full-ish cue that ends a sentence: end it there
-            cur, label = [], None
+        elif cur and _SENT.search(cur[-1].text) and (_chars(label, cur) >= rules.max_line * 0.9 or tail):
+            groups.append((label, cur))  # a full-ish cue, or the rest of a sentence, ends with the sentence
+            cur, label, tail = [], None, False
         if label is None:  # a new cue: named when its speaker differs from the last cue's
             first = cur[0] if cur else w
             label = [f"{first.speaker}:"] if first.speaker and (
@@ -115,6 +117,26 @@ def _phrase_tail(cur: list[Word]) -> list[Word]:
     return []
 
 
+def _sentence_tail(cur: list[Word], words: list[Word], i: int, rules: CaptionRules) -> list[Word]:
+    """Words at the end of ``cur`` to move on with ``words[i:]`` when a cue must end in a sentence with no
+    punctuation to break at and the sentence ends within a few words: the next cue then holds the sentence's
+    last line or so and ends with it, rather than opening on one word ("coming.") and running on into the
+    next sentence, often the next speaker's turn when diarisation has merged two voices."""
+    j = i
+    while j < len(words) - 1 and j - i < 6 and not _SENT.search(words[j].text) \
+            and words[j + 1].speaker == words[i].speaker and words[j + 1].start - words[j].end <= rules.max_gap:
+        j += 1
+    if not _SENT.search(words[j].text):
+        return []
+    rest, total = words[i:j + 1], _chars([], cur)
+    for k in range(1, len(cur)):
+        if _chars([], cur[-k:] + rest) >= rules.max_line * 0.9 or _PUNCT.search(cur[-k - 1].text):
+            while k + 2 < len(cur) and cur[-k - 1].text.lower() in _WEAK and _fits([], cur[-k - 1:] + rest, rules):
+                k += 1  # nor end the cue before on "a" or "the"
+            return cur[-k:] if _chars([], cur[:-k]) >= total * 0.45 and _fits([], cur[-k:] + rest, rules) else []
+    return []
+
+
 _WEAK = {"a", "an", "the", "and", "or", "but", "to", "of", "in", "on", "at", "for", "with", "my", "your",
          "our", "their", "is", "are", "was", "i", "we", "you", "that", "which", "who", "if", "so", "as"}
 
@@ -148,7 +170,9 @@ def _fix_times(cues: list[Cue], rules: CaptionRules) -> list[Cue]:
                 break
             end = min(c.start + need, c.start + rules.max_duration, last + rules.max_gap, nxt)
             c.end = nxt if end > nxt - rules.min_gap else max(c.end, end)
-            if c.end - c.start < need:  # still short: start earlier, into the silence before
+            if c.end - c.start < need and cps == rules.max_cps:  # still too fast to read: start earlier,
+                # into the silence before (only for the hard limit: a cue that opens before its words
+                # puts the caption ahead of the voice, so the preferred speed never moves a start)
                 start = max(c.end - need, first - rules.max_gap, prev, c.end - rules.max_duration)
                 c.start = prev if start < prev + rules.min_gap else min(c.start, start)
         hard = _hard(c, rules)
