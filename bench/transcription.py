@@ -2,15 +2,21 @@
 """Transcription benchmark: every engine configuration side by side on one generated recording.
 
     .venv/bin/python bench/transcription.py [--minutes 10] [--no-openai] [--configs a,b,...]
-    .venv/bin/python bench/transcription.py --coverage [--minutes 3]   # re-decode: before, after, sequential
+    .venv/bin/python bench/transcription.py --coverage   # default vs batched without re-decode vs sequential
 
 Renders a multi-speaker dialogue of about --minutes with the project's synth (known text), then
 runs each configuration in its own process (so peak RSS is that configuration's own) and reports
-real-time factor (processing seconds / audio seconds), peak RSS, WER and coverage (seconds of VAD
-speech with words / seconds of VAD speech). Writes docs/bench/transcription.md (table) and
-docs/bench/transcription.png (plot); --coverage writes docs/bench/transcription-coverage.md: the
-three-voice discussion (coverage-trainees, one voice 10 dB quieter) as an m4a with a -45 dBFS noise
-floor, decoded batched without the re-decode (before #11), batched with it (the default) and sequentially.
+real-time factor (processing seconds / audio seconds), CPU seconds per audio second, peak RSS, WER,
+coverage (seconds of VAD speech with words / seconds of VAD speech), speakers found against the truth,
+speaker attribution (share of words on the right speaker after the best one-to-one mapping of labels),
+caption-rule problems (``caption_problems`` on the cues the writers produce) and turn-start error (true
+turn start to the nearest cue start). Writes docs/bench/transcription.md (table) and
+docs/bench/transcription.png (plot). --coverage writes docs/bench/transcription-coverage.md and
+transcription-coverage.png: the default (``TranscribeOptions()``), batched without the re-decode
+(``redecode=False``, the decode before #11) and sequential (``batched=False``) side by side in one run, on
+the three-voice reproducer (coverage-trainees, one voice 10 dB quieter, m4a with a -45 dBFS noise floor)
+and on the two-voice panel (a recording batching does not break), with the default's CPU time against
+batched without the re-decode.
 """
 from __future__ import annotations
 
@@ -53,6 +59,16 @@ CONFIGS = {  # run in this order (the comparisons the issue asks for first)
 }
 
 
+COMPARE = {"default": {}, "batched, no re-decode": {"redecode": False}, "sequential": {"batched": False}}
+"""--coverage: ``TranscribeOptions(**these)``, each in its own process, in this order."""
+
+
+def _options(name: str):
+    from transcripts import TranscribeOptions
+    key = name.split(" [")[0]
+    return TranscribeOptions(**(COMPARE[key] if key in COMPARE else CONFIGS[key.split(" ")[0]]))
+
+
 def _wer(ref: str, hyp: str) -> float:
     import jiwer
 
@@ -70,19 +86,34 @@ def _peak_rss_mb() -> float:
 
 
 def _one(name: str, audio: str, truth_path: str) -> None:
-    from transcripts import TranscribeOptions, transcribe
+    from transcripts import transcribe
     from transcripts.engines import get_engine
-    opts = TranscribeOptions(**CONFIGS[name.split(" ")[0]])
+    opts = _options(name)
     get_engine(opts)  # model load is not transcription time
     r0, t0 = resource.getrusage(resource.RUSAGE_SELF), time.perf_counter()
     t = transcribe(audio, opts)
     dt, r1 = time.perf_counter() - t0, resource.getrusage(resource.RUSAGE_SELF)
     cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
-    wer = _wer(json.loads(Path(truth_path).read_text())["text"], t.text()) if truth_path != "-" else None
-    print(json.dumps({"config": name, "seconds": dt, "duration": t.duration, "rtf": dt / t.duration,
-                      "wer": wer, "words": len(t.words()), "peak_rss_mb": _peak_rss_mb(),
-                      "coverage": t.coverage, "gaps": len(t.gaps),
-                      "load1": os.getloadavg()[0], "cpu_rtf": cpu / t.duration}))
+    row = {"config": name, "seconds": dt, "duration": t.duration, "rtf": dt / t.duration, "wer": None,
+           "words": len(t.words()), "peak_rss_mb": _peak_rss_mb(), "coverage": t.coverage, "gaps": len(t.gaps),
+           "load1": os.getloadavg()[0], "cpu_rtf": cpu / t.duration, "cpu_seconds": cpu}
+    if truth_path != "-":
+        row.update(_captions_scores(t, json.loads(Path(truth_path).read_text())))
+    print(json.dumps(row))
+
+
+def _captions_scores(t, truth: dict) -> dict:
+    """WER, speakers (true, found), attribution, caption-rule problems and turn-start error of one transcript."""
+    import statistics
+
+    from tests.support.measure import speaker_score, turn_start_errors
+    from transcripts.formats import caption_problems, make_cues
+    cues = make_cues(t.words())  # the cues every caption writer (VTT, SRT, JSON) is made from
+    true_n, found, right = speaker_score(t.words(), truth)
+    errors = turn_start_errors([c.start for c in cues], truth)
+    return {"wer": _wer(truth["text"], t.text()), "speakers_true": true_n, "speakers_found": found,
+            "attribution": right, "caption_problems": len(caption_problems(cues)),
+            "start_median": statistics.median(errors), "start_worst": max(errors)}
 
 
 def _whole(audio: str) -> None:
@@ -127,7 +158,8 @@ def main() -> None:
                     help="instead: loop a generated dialogue to this many hours and measure the default's "
                          "peak RSS and time (docs/bench/transcription-long.md)")
     ap.add_argument("--coverage", action="store_true",
-                    help="instead: the re-decode's effect on coverage, WER and speed (docs/bench/transcription-coverage.md)")
+                    help="instead: the default, batched without the re-decode and sequential side by side "
+                         "(docs/bench/transcription-coverage.md)")
     ap.add_argument("--one", nargs=3, help=argparse.SUPPRESS)
     ap.add_argument("--whole", help=argparse.SUPPRESS)
     a = ap.parse_args()
@@ -140,7 +172,7 @@ def main() -> None:
     if a.long_hours:
         return _long(a.long_hours, work)
     if a.coverage:
-        return _coverage(a.minutes, work)
+        return _coverage(work)
     audio, _ = render(_script(a.minutes), work / "dialogue")
     names = [n for n in (a.configs.split(",") if a.configs else CONFIGS) if n]
     if a.no_openai:
@@ -170,28 +202,81 @@ def _long(hours: float, work: Path) -> None:
     print("\n".join(lines))
 
 
-COVERAGE = ["fw-batched-beam5-words-noredecode", DEFAULT, "fw-seq-beam5-words"]
+RECORDINGS = {"coverage-trainees": dict(fmt="m4a", noise_db=-45), "panel": dict(fmt="wav")}
+"""--coverage: the reproducer batching broke (as the issue's recordings arrived) and a recording it does not."""
+RENDERS = Path(tempfile.gettempdir()) / "chorus-bench-renders"
 
 
-def _coverage(minutes: float, work: Path) -> None:
+def _render_cached(name: str, how: dict) -> tuple[Path, Path]:
+    """The script rendered once per machine (kept under the temporary folder): (audio, truth)."""
     from tests.support.synth import render
-    audio, _ = render(_script(minutes, "coverage-trainees"), work / "discussion", fmt="m4a", noise_db=-45)
-    rows = [r for r in (_run(["--one", n, str(audio), str(work / "discussion.truth.json")]) for n in COVERAGE) if r]
-    base = next((r for r in rows if r["config"] == COVERAGE[0]), rows[0])
+    RENDERS.mkdir(exist_ok=True)
+    stem = RENDERS / f"{name}{how.get('noise_db') or ''}"
+    audio, truth = Path(f"{stem}.{how['fmt']}"), Path(f"{stem}.truth.json")
+    if not (audio.exists() and truth.exists()):
+        render(_script(0, name), stem, **how)
+    return audio, truth
+
+
+def _coverage(work: Path) -> None:
+    rows = []
+    for rec, how in RECORDINGS.items():
+        audio, truth = _render_cached(rec, how)
+        for cfg in COMPARE:
+            row = _run(["--one", f"{cfg} [{rec}]", str(audio), str(truth)])
+            if row:
+                rows.append({**row, "recording": rec, "label": cfg})
+    _coverage_report(rows)
+
+
+def _coverage_report(rows: list[dict]) -> None:
     loads = [r["load1"] for r in rows]
-    lines = [f"Recording: coverage-trainees (three voices, one 10 dB quieter) looped to {rows[0]['duration'] / 60:.1f} "
-             f"min, m4a with pink noise at -45 dBFS; tiny.en; 2-core CPU shared with other jobs (1-min load "
-             f"{min(loads):.1f}-{max(loads):.1f}); one run, each configuration in its own process.", "",
-             "| configuration | coverage | marked gaps | WER | words | RTF | × time of batched before #11 | CPU s per audio s |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    base = {r["recording"]: r for r in rows if r["label"] == "batched, no re-decode"}
+    lines = [f"`.venv/bin/python bench/transcription.py --coverage`: one run, each configuration in its own process; "
+             f"tiny.en (bundled), diarisation on (the default) in every row; 2-core CPU shared with other jobs (1-min "
+             f"load {min(loads):.1f}-{max(loads):.1f}), so compare CPU seconds rather than wall time. Recordings: "
+             "coverage-trainees (three voices, one 10 dB quieter; m4a with pink noise at -45 dBFS) and panel (two "
+             "voices, WAV).", "",
+             "| recording | configuration | coverage | marked gaps | WER | speakers found / true | attribution | "
+             "caption problems | turn start median / worst (s) | RTF | CPU s per audio s | × CPU of batched, no re-decode |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
-        label = {COVERAGE[0]: "batched, no re-decode (before #11)", DEFAULT: "batched + re-decode (default)",
-                 "fw-seq-beam5-words": "sequential"}[r["config"]]
-        lines.append(f"| {label} | {r['coverage']:.4f} | {r['gaps']} | {r['wer']:.3f} | {r['words']} | {r['rtf']:.3f} | "
-                     f"{r['rtf'] / base['rtf']:.2f} | {r['cpu_rtf']:.3f} |")
-    (ROOT / "docs/bench").mkdir(parents=True, exist_ok=True)
-    (ROOT / "docs/bench/transcription-coverage.md").write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
+        b = base.get(r["recording"])
+        ratio = f"{r['cpu_seconds'] / b['cpu_seconds']:.2f}" if b else "n/a"
+        lines.append(f"| {r['recording']} ({r['duration']:.0f} s) | {r['label']} | {r['coverage']:.4f} | {r['gaps']} | "
+                     f"{r['wer']:.3f} | {r['speakers_found']} / {r['speakers_true']} | {100 * r['attribution']:.1f} % | "
+                     f"{r['caption_problems']} | {r['start_median']:.2f} / {r['start_worst']:.2f} | {r['rtf']:.3f} | "
+                     f"{r['cpu_rtf']:.3f} | {ratio} |")
+    total = {lab: sum(r["cpu_seconds"] for r in rows if r["label"] == lab) for lab in COMPARE}
+    if total.get("batched, no re-decode"):
+        lines += ["", "CPU time over both recordings, against batched without the re-decode (target for the default: "
+                  "≤ 1.3×): " + ", ".join(f"{lab} {total[lab] / total['batched, no re-decode']:.2f}×"
+                                          for lab in COMPARE if total[lab])]
+    out = ROOT / "docs/bench"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "transcription-coverage.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines), flush=True)
+    plt = pyplot()
+    if plt is None or not rows:
+        return
+    recs = list(dict.fromkeys(r["recording"] for r in rows))
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    width = 0.8 / len(COMPARE)
+    for k, lab in enumerate(COMPARE):
+        mine = {r["recording"]: r for r in rows if r["label"] == lab}
+        xs = [i + k * width for i, rec in enumerate(recs) if rec in mine]
+        ys = [mine[rec]["cpu_rtf"] for rec in recs if rec in mine]
+        bars = ax.bar(xs, ys, width, label=lab)
+        for bar, rec in zip(bars, [rec for rec in recs if rec in mine]):
+            ax.annotate(f"cov {mine[rec]['coverage']:.2f}", (bar.get_x() + bar.get_width() / 2, bar.get_height()),
+                        ha="center", fontsize=8, xytext=(0, 3), textcoords="offset points")
+    ax.set_xticks([i + width * (len(COMPARE) - 1) / 2 for i in range(len(recs))], recs)
+    ax.set_ylabel("CPU seconds per audio second (lower is faster)")
+    ax.set_title("Re-decode: CPU cost and coverage (tiny.en, diarised, 2 shared cores)")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(out / "transcription-coverage.png", dpi=110)
+    plt.close(fig)
 
 
 def _report(rows: list[dict]) -> None:
@@ -205,12 +290,14 @@ def _report(rows: list[dict]) -> None:
              f"2-core CPU shared with other jobs (1-min load average {min(loads):.1f}–{max(loads):.1f} "
              f"during the run); one run, each configuration in its own process.", "",
              f"| configuration | RTF | × faster than {ref['config'] if ref else 'openai-whisper'} | "
-             "CPU s per audio s | WER | peak RSS (MB) | load avg |", "|---|---:|---:|---:|---:|---:|---:|"]
+             "CPU s per audio s | WER | coverage | speakers found / true | attribution | caption problems | "
+             "peak RSS (MB) | load avg |", "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
         ratio = f"{ref['rtf'] / r['rtf']:.2f}" if ref else "n/a"
         label = r["config"] + (" (default)" if r["config"] == DEFAULT else "")
-        cpu = f"{r['cpu_rtf']:.3f}" if "cpu_rtf" in r else "n/a"
-        lines.append(f"| {label} | {r['rtf']:.3f} | {ratio} | {cpu} | {r['wer']:.3f} | {r['peak_rss_mb']:.0f} | "
+        lines.append(f"| {label} | {r['rtf']:.3f} | {ratio} | {r['cpu_rtf']:.3f} | {r['wer']:.3f} | "
+                     f"{r['coverage']:.3f} | {r['speakers_found']} / {r['speakers_true']} | "
+                     f"{100 * r['attribution']:.1f} % | {r['caption_problems']} | {r['peak_rss_mb']:.0f} | "
                      f"{r['load1']:.1f} |")
     (out / "transcription.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines), flush=True)

@@ -17,8 +17,11 @@ user would through ``chorus run``". This script:
    against the script's ground truth, with the truth's times mapped through the spans mastering
    kept (edge trimming moves the clock):
 
-   * #4: WER; glossary terms spelled right; turn start error (median, worst); speaker labels
-     (share of words with the right sidecar name); words inside silence or tone;
+   * #4: WER; glossary terms spelled right; speaker labels (share of words with the right sidecar name);
+     words inside silence or tone;
+   * #11: coverage; speakers found against the truth; attribution (share of words on the right speaker after
+     the best one-to-one mapping of labels); caption-rule problems of the cues the writers publish; turn start
+     error (true turn start to the nearest cue start: median, worst);
    * #5: Pk; true topic boundaries with a chapter start within ±15 s; shortest chapter against the
      minimum; how many topics the summary sentences and the keywords come from.
 
@@ -43,10 +46,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.support.measure import turn_at, wer  # noqa: E402
+from tests.support.measure import speaker_score, turn_at, turn_start_errors, wer  # noqa: E402
 from tests.support.synth import render  # noqa: E402
 from tests.transcripts.test_notes_support import keyword_topics, pk, topic_spans  # noqa: E402
 from transcripts.notes._chapters import min_length  # noqa: E402
+from transcripts.formats import caption_problems, make_cues  # noqa: E402
 
 UNSEEN = ROOT / "bench" / "data" / "unseen"
 GLOSSARY = ["#TherapistsConnect", "BACP", "SCoPEd"]
@@ -113,15 +117,16 @@ def score_transcript(t, truth: dict, names: dict[str, str]) -> dict:
         reference = reference.replace(spoken, term)
     text = t.text()
     terms = {term: (reference.count(term), text.count(term)) for term in GLOSSARY if term in reference}
-    errors = []
-    for turn in speech:
-        mine = [w for w in words if turn_at((w.start + w.end) / 2, speech) is turn]
-        errors.append(abs(mine[0].start - turn["start"]) if mine else float("inf"))
+    cues = make_cues(words)  # the cues the VTT, SRT and JSON writers publish
+    errors = turn_start_errors([c.start for c in cues], truth)  # issue #11: true turn start to nearest cue start
+    true_n, found, attribution = speaker_score(words, truth)
     gaps = [x for x in truth["turns"] if x["kind"] in ("pause", "tone") and x["end"] - x["start"] >= 2.0]
     inside = [w.text for w in words for g in gaps if w.end > g["start"] + 0.3 and w.start < g["end"] - 0.3]
     row = {"wer": wer(reference, text), "words": len(words), "terms": terms,
            "start_median": statistics.median(errors), "start_worst": max(errors),
-           "gap_seconds": sum(g["end"] - g["start"] for g in gaps), "words_in_gaps": inside}
+           "gap_seconds": sum(g["end"] - g["start"] for g in gaps), "words_in_gaps": inside,
+           "coverage": t.coverage, "speakers_true": true_n, "speakers_found": found, "attribution": attribution,
+           "caption_problems": len(caption_problems(cues))}
     by_voice = {}
     for who in dict.fromkeys(x["speaker"] for x in speech):
         ref = " ".join(x["text"] for x in speech if x["speaker"] == who)
@@ -245,7 +250,7 @@ def report(rows: list[dict], out: Path) -> str:
         "",
         "## Transcripts (issue #4)",
         "",
-        "| recording | sent as | length | status | WER (≤ 0.15) | WER by voice | glossary terms right | turn start error median / worst (≤ 0.3 / 1.0 s) | speaker labels right (≥ 90 %) | words inside silence/tone |",
+        "| recording | sent as | length | status | WER (≤ 0.15) | WER by voice | glossary terms right | turn start to nearest cue start, median / worst (≤ 0.25 / 1.0 s) | speaker labels right (≥ 90 %) | words inside silence/tone |",
         "|---|---|---:|---|---:|---|---|---:|---:|---|",
     ]
     for r in rows:
@@ -255,6 +260,13 @@ def report(rows: list[dict], out: Path) -> str:
         gaps = f"{len(r['words_in_gaps'])} in {r['gap_seconds']:.0f} s" if r["gap_seconds"] else "—"
         lines.append(f"| {r['recording']} | {r['format']} | {r['duration'] / 60:.1f} min | {r['status']} | "
                      f"{r['wer']:.3f} | {voices} | {terms} | {r['start_median']:.2f} / {r['start_worst']:.2f} s | {spk} | {gaps} |")
+    lines += ["", "## Captions (issue #11)", "",
+              "| recording | coverage (≥ 0.99) | speakers found / true | attribution, best one-to-one mapping (≥ 90 %) | "
+              "caption problems (0) |", "|---|---:|---:|---:|---:|"]
+    for r in rows:
+        cov = f"{r['coverage']:.4f}" if r.get("coverage") is not None else "n/a"
+        lines.append(f"| {r['recording']} | {cov} | {r['speakers_found']} / {r['speakers_true']} | "
+                     f"{100 * r['attribution']:.1f} % | {r['caption_problems']} |")
     lines += ["", "## Chapters and notes (issue #5)", "",
               "| recording | Pk (≤ 0.35) | boundaries hit ±15 s (≥ 2/3) | chapters | shortest / minimum | "
               "summary topics (≥ 2) | keyword topics (all) | chapter titles |",
