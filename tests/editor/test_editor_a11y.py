@@ -193,3 +193,35 @@ def test_a_draft_survives_reload_and_an_expired_session_asks_to_log_in(browser, 
     assert page.locator("#login-dialog").is_hidden()
     assert page.evaluate(f"localStorage.getItem('chorus-draft:{live.episode}')") is None
     page.context.close()
+
+
+def test_reassign_a_paragraph_and_edit_a_chapter_title_by_keyboard(browser, live):
+    page = _page(browser, live, _paths(live)["editor"], "eve")
+    page.locator("#transcript .text").nth(1).focus()
+    page.keyboard.press("Shift+Tab")                                     # the speaker button before paragraph 2
+    assert _focus(page) == "paragraph:1:speaker"
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "speaker-choice"
+    page.keyboard.press("Tab")
+    page.keyboard.type("Guest 'two' \"quoted\"")
+    page.keyboard.press("Enter")
+    assert page.locator("#speaker-dialog").is_hidden() and _focus(page) == "paragraph:1:speaker"
+    assert page.locator("#transcript .para").nth(1).get_attribute("data-speaker") == "Guest 'two' \"quoted\""
+    assert page.locator("#transcript .para").nth(3).get_attribute("data-speaker") != "Guest 'two' \"quoted\""
+    assert "Unsaved" in page.inner_text("#save-state")
+    # a chapter title, then Save notes, without the mouse
+    page.locator("#notes-title").focus()
+    first = page.locator("input.chapter").first
+    for _ in range(10):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.classList.contains('chapter')"):
+            break
+    page.keyboard.press("Control+a")
+    page.keyboard.type("Welcome & <hello>")
+    page.keyboard.press("Enter")                                         # submits the notes form
+    page.wait_for_function("() => document.getElementById('notes-state').textContent.includes('Notes saved as revision')")
+    page.reload()
+    page.wait_for_selector("main[data-ready]")
+    page.wait_for_function("() => document.querySelector('input.chapter') !== null")
+    assert first.input_value() == "Welcome & <hello>"
+    page.context.close()
