@@ -24,6 +24,8 @@ PLAYER = "document.getElementById('player')"
 
 def _editor(context, url, episode, name):
     page = log_in(context, url, name)
+    page.csp_errors = []                                               # the app's CSP must never block its own page
+    page.on("console", lambda m: "Content Security Policy" in m.text and page.csp_errors.append(m.text))
     page.goto(f"{url}/episodes/{episode}")
     page.wait_for_selector("main[data-ready]", timeout=20000)
     page.evaluate(f"{PLAYER}.muted = true")
@@ -77,6 +79,7 @@ def test_1_log_in_play_and_seek_by_clicking_a_word(live, browser, state):
     page.wait_for_function(f"() => !{PLAYER}.paused", timeout=5000)
     resumed = page.evaluate("(() => { const p = document.getElementById('player'); p.pause(); return p.currentTime; })()")
     assert paused_at - 1.6 <= resumed <= paused_at - 1.0, (paused_at, resumed)
+    assert page.csp_errors == []
 
 
 def test_2_correct_and_rename_with_the_keyboard_only_then_save(live, state):
@@ -125,6 +128,10 @@ def test_4_a_second_volunteer_merges_then_conflicts(live, browser, state):
     ed = _editor(browser.new_context(), live.url, live.episode, "ed")
     eve = _editor(browser.new_context(), live.url, live.episode, "eve")
     assert ed.locator("#revision").inner_text() == eve.locator("#revision").inner_text() == "2"
+    queue = eve.context.new_page()                                    # the queue says who is editing
+    queue.goto(f"{live.url}/")
+    assert "being edited by ed" in queue.inner_text("table.queue")
+    queue.close()
     _edit_word(ed, 2, 0, "So")                                        # "Let us start..." -> "So us start..."
     ed.keyboard.press("Control+s")
     _saved(ed, "Saved as revision 3")
@@ -175,8 +182,24 @@ def test_5_an_organiser_approves_and_the_captions_are_republished(live, browser,
     assert "<v Dr Amira &lt;Haddad&gt;>" in vtt or "Dr Amira &lt;Haddad&gt;" in vtt, vtt[:400]
     feed = _get(live.feed_url)
     assert objects["vtt"]["url"] in feed, "the feed does not list the corrected captions"
+    assert olive.csp_errors == []
     olive.context.close()
     state["ed"].context.close()
+
+
+def test_6_restore_makes_a_new_revision_and_deletes_nothing(live, browser):
+    page = log_in(browser.new_context(), live.url, "ed")
+    page.goto(f"{live.url}/episodes/{live.episode}/history?revision=1")
+    newest = int(page.locator(".revisions li").first.get_attribute("id").split("-")[1])
+    page.locator("#rev-1 button", has_text="Restore revision 1").press("Enter")
+    page.wait_for_url(re.compile(rf"revision={newest + 1}$"))
+    assert page.locator(".revisions li").count() == newest + 1                     # all the others are still there
+    diff = page.locator("#diff")
+    assert diff.locator("del", has_text="Greetings").count() == 1 and diff.locator("ins", has_text="Hello").count() == 1
+    page.goto(f"{live.url}/episodes/{live.episode}")
+    page.wait_for_selector("main[data-ready]")
+    assert _para(page, 0).startswith("Hello and welcome")
+    page.context.close()
 
 
 @pytest.fixture(scope="module")
