@@ -48,7 +48,7 @@ async function setupEditor(id) {
   $("#transcript").setAttribute("aria-busy", "false");
   showProblems(tr.caption_problems || []);
 
-  const tools = setupTools({ view, base, onChange: () => markChanged(), refreshSpeakers: true });
+  const tools = setupTools({ view, base, onChange: () => markChanged() });
   setupPlayback(player, view);
   const actions = playerActions(player, view);
   actions.save = () => save();
