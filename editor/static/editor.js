@@ -108,7 +108,7 @@ async function setupEditor(id) {
   function showProblems(problems) {
     const box = $("#warnings");
     if (!problems.length) { box.replaceChildren(el("p", { text: "No caption warnings." })); return; }
-    const cue = (p) => (typeof p.cue === "object" && p.cue ? `${clock(p.cue.start)}: ` : (p.cue !== undefined ? `cue ${p.cue}: ` : ""));
+    const cue = (p) => (typeof p.start === "number" ? `${clock(p.start)}: ` : (p.cue !== undefined ? `cue ${p.cue}: ` : ""));
     box.replaceChildren(el("p", { text: `${problems.length} caption warning${problems.length === 1 ? "" : "s"}:` }),
       el("ul", {}, ...problems.slice(0, 50).map((p) => el("li", { text: `${cue(p)}${p.message || p.kind}` }))));
   }
