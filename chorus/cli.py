@@ -20,32 +20,22 @@ import typer
 from rich.console import Console
 
 from chorus.catalog import Catalog
+from chorus.cli_common import ConfigOpt, DataOpt, err, fail, load
 from chorus.cli_users import app as user_app
 from chorus.errors import ChorusError
 from chorus.reporting import episode_rows, status_table
 from chorus.services import PrefectServer, free_port, running_prefect
-from chorus.settings import Settings, load_settings, validate_slug
+from chorus.settings import Settings, validate_slug
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
                   help="Chorus: drop recordings in a folder; get a published, transcribed podcast.")
-err = Console(stderr=True, markup=False, highlight=False, emoji=False, soft_wrap=True)
-
-ConfigOpt = typer.Option(None, "--config", "-c", help="chorus.toml to use (default: ./chorus.toml if present).")
-DataOpt = typer.Option(None, "--data-dir", "-d", help="Data directory (default: ./chorus-data).")
-
-
-def _fail(message: str, code: int = 1) -> typer.Exit:
-    err.print(f"chorus: {' '.join(str(message).split())}", style="red")
-    return typer.Exit(code)
+_fail = fail
 
 
 def _settings(config: Optional[Path], data_dir: Optional[Path]) -> Settings:
     """Load the settings and point Prefect at this data directory: the server a running ``chorus up``
     serves for it when there is one, else Prefect's ephemeral mode with its home inside the data dir."""
-    try:
-        settings = load_settings(config, data_dir)
-    except (FileNotFoundError, ValueError, ChorusError) as e:
-        raise _fail(f"configuration error: {e}", 2) from e
+    settings = load(config, data_dir)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     os.environ["PREFECT_HOME"] = str(settings.path("prefect"))
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")

@@ -10,32 +10,20 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.console import Console
 
 from chorus.catalog import Catalog
+from chorus.cli_common import ConfigOpt, DataOpt, err, fail, load
 from chorus.errors import ChorusError
-from chorus.settings import load_settings
 
 __all__ = ["app"]
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
                   help="Editor accounts: volunteers (editor) and organisers, and API tokens.")
-_err = Console(stderr=True, markup=False, highlight=False, emoji=False, soft_wrap=True)
-_Config = typer.Option(None, "--config", "-c", help="chorus.toml to use (default: ./chorus.toml if present).")
-_Data = typer.Option(None, "--data-dir", "-d", help="Data directory (default: ./chorus-data).")
-
-
-def _fail(message: str, code: int = 1) -> typer.Exit:
-    _err.print(f"chorus: {' '.join(str(message).split())}", style="red")
-    return typer.Exit(code)
+_Config, _Data, _err, _fail = ConfigOpt, DataOpt, err, fail
 
 
 def _catalog(config: Optional[Path], data_dir: Optional[Path]) -> Catalog:
-    try:
-        settings = load_settings(config, data_dir)
-    except (FileNotFoundError, ValueError, ChorusError) as e:
-        raise _fail(f"configuration error: {e}", 2) from e
-    return Catalog(settings.catalog)
+    return Catalog(load(config, data_dir).catalog)
 
 
 def _password(from_stdin: bool) -> str:
