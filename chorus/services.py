@@ -22,7 +22,7 @@ from typing import Callable
 
 from chorus.errors import ChorusError
 
-__all__ = ["SeaweedFS", "PrefectServer", "free_port", "stop_process", "running_seaweed", "running_prefect",
+__all__ = ["SeaweedFS", "PrefectServer", "free_port", "ensure_port_free", "stop_process", "running_seaweed", "running_prefect",
            "arm_death_signal"]
 
 
@@ -66,6 +66,18 @@ def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket() as s:
         s.bind((host, 0))
         return s.getsockname()[1]
+
+
+def ensure_port_free(host: str, port: int, what: str, setting: str) -> None:
+    """Raise a one-line ``ChorusError`` when another program already listens on ``host:port`` (a second
+    SeaweedFS there would fail to bind while Chorus talked to the other one, with its other credentials)."""
+    with socket.socket() as s:
+        try:
+            s.bind((host, port))
+        except OSError:
+            env = "CHORUS_" + setting.replace(".", "__").upper()
+            raise ChorusError(f"{what} cannot listen on {host}:{port}: another program (another Chorus?) uses that "
+                              f"port; stop it, or set {setting} in chorus.toml (or {env}) to a free port") from None
 
 
 def stop_process(proc: subprocess.Popen, timeout: float = 10.0) -> None:
@@ -153,6 +165,7 @@ class SeaweedFS:
         return path
 
     def start(self, timeout: float = 60.0) -> "SeaweedFS":
+        ensure_port_free(self.host, self.s3_port, "the embedded S3 store", "embedded.s3_port")
         (self.dir / "data").mkdir(parents=True, exist_ok=True)
         ports = {name: free_port(self.host) for name in (
             "master.port", "master.port.grpc", "volume.port", "volume.port.grpc", "filer.port",
@@ -221,6 +234,7 @@ class PrefectServer:
         """Start the server and wait for it to answer. ``advertise``: write ``<home>/server.json`` so
         that ``chorus run`` on the same data directory uses it (``chorus up`` does; a server that
         ``chorus run`` starts for itself does not, since it stops when that run ends)."""
+        ensure_port_free(self.host, self.port, "the Prefect server", "embedded.prefect_port")
         self.home.mkdir(parents=True, exist_ok=True)
         env = {**os.environ, "PREFECT_HOME": str(self.home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
                "PREFECT_SERVER_API_HOST": self.host, "PREFECT_SERVER_API_PORT": str(self.port),

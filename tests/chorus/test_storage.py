@@ -96,3 +96,21 @@ def test_a_listing_spares_the_head_for_changed_pages_and_still_skips_unchanged_o
     new = bucket.put_bytes("show/ep/index.html", b"<p>new</p>", listed=listed)
     assert changed.uploaded and new.uploaded and calls == ["PutObject", "PutObject"]
     assert _get(changed.url)[2] == b"<p>two</p>"
+
+
+def test_a_taken_s3_port_is_one_clear_line_naming_the_setting(tmp_path):
+    """Another program on the embedded S3 port: said at once, not a 403 from whoever answers there."""
+    import socket
+
+    from chorus.errors import ChorusError
+    from chorus.services import SeaweedFS
+
+    with socket.socket() as other:
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        port = other.getsockname()[1]
+        with pytest.raises(ChorusError) as e:
+            SeaweedFS(tmp_path / "s3", s3_port=port).start()
+    message = str(e.value)
+    assert f"127.0.0.1:{port}" in message and "embedded.s3_port" in message and "\n" not in message
+    assert not (tmp_path / "s3" / "endpoint.json").exists()
