@@ -29,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -64,9 +65,12 @@ COMPARE = {"default": {}, "batched, no re-decode": {"redecode": False}, "sequent
 
 
 def _options(name: str):
+    """The options a row's name stands for: ``"<COMPARE or CONFIGS key> [recording]"``, ``+nodiarise`` at the end
+    turns diarisation off (to see the decoder's own cost)."""
     from transcripts import TranscribeOptions
     key = name.split(" [")[0]
-    return TranscribeOptions(**(COMPARE[key] if key in COMPARE else CONFIGS[key.split(" ")[0]]))
+    opts = TranscribeOptions(**(COMPARE[key] if key in COMPARE else CONFIGS[key.split(" ")[0]]))
+    return replace(opts, diarise=False) if name.endswith("+nodiarise") else opts
 
 
 def _wer(ref: str, hyp: str) -> float:
@@ -160,6 +164,8 @@ def main() -> None:
     ap.add_argument("--coverage", action="store_true",
                     help="instead: the default, batched without the re-decode and sequential side by side "
                          "(docs/bench/transcription-coverage.md)")
+    ap.add_argument("--no-diarise", action="store_true",
+                    help="with --coverage: diarisation off, the decoder's own cost (docs/bench/transcription-coverage-decode.md)")
     ap.add_argument("--one", nargs=3, help=argparse.SUPPRESS)
     ap.add_argument("--whole", help=argparse.SUPPRESS)
     a = ap.parse_args()
@@ -172,7 +178,7 @@ def main() -> None:
     if a.long_hours:
         return _long(a.long_hours, work)
     if a.coverage:
-        return _coverage(work)
+        return _coverage(work, diarise=not a.no_diarise)
     audio, _ = render(_script(a.minutes), work / "dialogue")
     names = [n for n in (a.configs.split(",") if a.configs else CONFIGS) if n]
     if a.no_openai:
@@ -218,22 +224,22 @@ def _render_cached(name: str, how: dict) -> tuple[Path, Path]:
     return audio, truth
 
 
-def _coverage(work: Path) -> None:
+def _coverage(work: Path, diarise: bool = True) -> None:
     rows = []
     for rec, how in RECORDINGS.items():
         audio, truth = _render_cached(rec, how)
         for cfg in COMPARE:
-            row = _run(["--one", f"{cfg} [{rec}]", str(audio), str(truth)])
+            row = _run(["--one", f"{cfg} [{rec}]" + ("" if diarise else "+nodiarise"), str(audio), str(truth)])
             if row:
                 rows.append({**row, "recording": rec, "label": cfg})
-    _coverage_report(rows)
+    _coverage_report(rows, diarise)
 
 
-def _coverage_report(rows: list[dict]) -> None:
+def _coverage_report(rows: list[dict], diarise: bool = True) -> None:
     loads = [r["load1"] for r in rows]
     base = {r["recording"]: r for r in rows if r["label"] == "batched, no re-decode"}
-    lines = [f"`.venv/bin/python bench/transcription.py --coverage`: one run, each configuration in its own process; "
-             f"tiny.en (bundled), diarisation on (the default) in every row; 2-core CPU shared with other jobs (1-min "
+    lines = [f"`.venv/bin/python bench/transcription.py --coverage{'' if diarise else ' --no-diarise'}`: one run, each configuration in its own process; "
+             f"tiny.en (bundled), diarisation {'on (the default)' if diarise else 'off (the decoder alone)'} in every row; 2-core CPU shared with other jobs (1-min "
              f"load {min(loads):.1f}-{max(loads):.1f}), so compare CPU seconds rather than wall time. Recordings: "
              "coverage-trainees (three voices, one 10 dB quieter; m4a with pink noise at -45 dBFS) and panel (two "
              "voices, WAV).", "",
@@ -254,7 +260,8 @@ def _coverage_report(rows: list[dict]) -> None:
                                           for lab in COMPARE if total[lab])]
     out = ROOT / "docs/bench"
     out.mkdir(parents=True, exist_ok=True)
-    (out / "transcription-coverage.md").write_text("\n".join(lines) + "\n")
+    stem = "transcription-coverage" + ("" if diarise else "-decode")
+    (out / f"{stem}.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines), flush=True)
     plt = pyplot()
     if plt is None or not rows:
@@ -272,10 +279,11 @@ def _coverage_report(rows: list[dict]) -> None:
                         ha="center", fontsize=8, xytext=(0, 3), textcoords="offset points")
     ax.set_xticks([i + width * (len(COMPARE) - 1) / 2 for i in range(len(recs))], recs)
     ax.set_ylabel("CPU seconds per audio second (lower is faster)")
-    ax.set_title("Re-decode: CPU cost and coverage (tiny.en, diarised, 2 shared cores)")
+    ax.set_title(f"Re-decode: CPU cost and coverage (tiny.en, {'diarised' if diarise else 'no diarisation'}, "
+                 "2 shared cores)")
     ax.legend(fontsize=8)
     fig.tight_layout()
-    fig.savefig(out / "transcription-coverage.png", dpi=110)
+    fig.savefig(out / f"{stem}.png", dpi=110)
     plt.close(fig)
 
 
