@@ -45,7 +45,8 @@ def make_cues(words: list[Word], rules: CaptionRules | None = None) -> list[Cue]
     """Group words into cues that keep ``rules`` (see :func:`caption_problems`), never dropping a word.
 
     Cues break at speaker changes and at pauses longer than ``rules.max_gap``; when a cue must end, it
-    ends after the last phrase boundary (punctuation) in its second half. The first cue of each
+    ends after the last phrase boundary (punctuation) in its second half, or (with none) early enough that the
+    next cue holds the rest of the sentence; a cue that opens mid-sentence ends with it. The first cue of each
     speaker's turn opens with ``"Name: "``. Times then stretch into the silence around the words for
     the minimum duration and a comfortable reading speed, without overlapping or nearly touching."""
     rules = rules or CaptionRules()
