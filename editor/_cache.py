@@ -1,18 +1,25 @@
 """Parsed transcript revisions, kept in memory: a revision never changes once written (the catalog refuses
-updates), so a 20,000-word revision is read and parsed once, not at every save of a long episode."""
+updates), so a 20,000-word revision is read and parsed once, not at every save of a long episode.
+
+A revision this process saved is also kept with its :class:`~transcripts.alignment.Realignment` and its
+stored dict, so that the next save made from it times only the paragraphs that changed
+(:func:`transcripts.alignment.realign_from`) and serialises only their segments (:func:`transcript_data`)."""
 from __future__ import annotations
 
 import dataclasses
 import threading
 import weakref
 from collections import OrderedDict
+from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
 from chorus.catalog import MACHINE, Catalog, TranscriptRevision
 from transcripts import Segment, Transcript
+from transcripts.alignment import EditParagraph, Realignment, paragraphs
 
-__all__ = ["latest_number", "machine_number", "transcript", "remember", "transcript_data"]
+__all__ = ["latest_number", "machine_number", "transcript", "paragraphs_of", "realignment", "stored", "remember",
+           "transcript_data"]
 
 _KEEP = 12
 """Parsed revisions kept per catalog (the newest few of the episodes being edited)."""
@@ -40,24 +47,40 @@ def _cache(catalog: Catalog) -> OrderedDict:
         return _caches.setdefault(catalog, OrderedDict())
 
 
-def remember(catalog: Catalog, episode_id: int, number: int, t: Transcript) -> None:
-    """Keep revision ``number`` (just written as ``t``) parsed. Callers never change a cached transcript."""
+@dataclass
+class _Entry:
+    transcript: Transcript
+    realignment: Realignment | None = None
+    data: dict | None = None
+    paragraphs: list[EditParagraph] | None = None
+
+
+def remember(catalog: Catalog, episode_id: int, number: int, t: Transcript, realignment: Realignment | None = None,
+             data: dict | None = None, paras: list[EditParagraph] | None = None) -> None:
+    """Keep revision ``number`` (just written as ``t``, from ``realignment``, stored as ``data``, with
+    ``paras`` its paragraphs) parsed. Callers never change a cached transcript, dict or paragraph."""
     cache = _cache(catalog)
     with _lock:
-        cache[(episode_id, number)] = t
+        cache[(episode_id, number)] = _Entry(t, realignment, data, paras)
         cache.move_to_end((episode_id, number))
         while len(cache) > _KEEP:
             cache.popitem(last=False)
 
 
-def transcript(catalog: Catalog, episode_id: int, number: int) -> Transcript | None:
-    """Transcript revision ``number`` parsed (None when there is none); shared, so never modify it."""
+def _entry(catalog: Catalog, episode_id: int, number: int) -> _Entry | None:
     cache = _cache(catalog)
     with _lock:
         hit = cache.get((episode_id, number))
         if hit is not None:
             cache.move_to_end((episode_id, number))
-            return hit
+        return hit
+
+
+def transcript(catalog: Catalog, episode_id: int, number: int) -> Transcript | None:
+    """Transcript revision ``number`` parsed (None when there is none); shared, so never modify it."""
+    hit = _entry(catalog, episode_id, number)
+    if hit is not None:
+        return hit.transcript
     rev = catalog.revision("transcript", episode_id, number)
     if rev is None:
         return None
@@ -66,9 +89,34 @@ def transcript(catalog: Catalog, episode_id: int, number: int) -> Transcript | N
     return t
 
 
-def transcript_data(t: Transcript) -> dict:
+def paragraphs_of(catalog: Catalog, episode_id: int, number: int) -> list[EditParagraph] | None:
+    """``paragraphs()`` of revision ``number`` (None when there is none), worked out once; never modify them."""
+    if transcript(catalog, episode_id, number) is None:
+        return None
+    hit = _entry(catalog, episode_id, number)
+    if hit is None:  # dropped from the cache meanwhile
+        return paragraphs(transcript(catalog, episode_id, number))
+    if hit.paragraphs is None:
+        hit.paragraphs = paragraphs(hit.transcript)
+    return hit.paragraphs
+
+
+def realignment(catalog: Catalog, episode_id: int, number: int) -> Realignment | None:
+    """The realignment that made revision ``number``, when this process saved it and still keeps it."""
+    hit = _entry(catalog, episode_id, number)
+    return hit.realignment if hit is not None else None
+
+
+def stored(catalog: Catalog, episode_id: int, number: int) -> tuple[Transcript, dict] | None:
+    """(transcript, stored dict) of revision ``number``, when this process saved it and still keeps it."""
+    hit = _entry(catalog, episode_id, number)
+    return (hit.transcript, hit.data) if hit is not None and hit.data is not None else None
+
+
+def transcript_data(t: Transcript, previous: tuple[Transcript, dict] | None = None) -> dict:
     """``t.to_dict()`` (what revisions store), several times faster on long transcripts: ``dataclasses.asdict``
-    deep-copies every one of 20,000 words' fields.
+    deep-copies every one of 20,000 words' fields. With ``previous`` (a transcript and its dict), a segment
+    that ``t`` shares with it (the same object: a paragraph realignment reused) takes its dict as it is.
 
     >>> from transcripts import Word
     >>> t = Transcript("en", 2.0, [Segment(0, 1, "Hi", "A", [Word("Hi", 0.1, 0.4, 0.9, "A")])], gaps=[(1.0, 2.0)])
@@ -76,9 +124,13 @@ def transcript_data(t: Transcript) -> dict:
     >>> json.dumps(transcript_data(t), sort_keys=True) == json.dumps(t.to_dict(), sort_keys=True)
     True
     """
+    done: dict[int, tuple[Segment, dict]] = {}
+    if previous is not None:
+        done = {id(s): (s, d) for s, d in zip(previous[0].segments, previous[1]["segments"])}
     out = {name: getattr(t, name) for name in _TRANSCRIPT_FIELDS}
-    out["segments"] = [{**{name: getattr(s, name) for name in _SEGMENT_FIELDS},
-                        "words": [dict(vars(w)) for w in s.words]} for s in t.segments]
+    out["segments"] = [hit[1] if (hit := done.get(id(s))) is not None and hit[0] is s else
+                       {**{name: getattr(s, name) for name in _SEGMENT_FIELDS}, "words": [dict(vars(w)) for w in s.words]}
+                       for s in t.segments]
     out["options"] = dataclasses.asdict(t.options)
     out["gaps"] = [list(g) for g in t.gaps]
     return out

@@ -4,7 +4,8 @@ Every save appends a revision (the catalog's revisions are append-only) with a `
 saying which revision it was edited from, whether it was merged, and a one-line summary:
 
 - the base is still the newest revision: the edited paragraphs are timed again
-  (``transcripts.alignment.realign``) against the episode's **original machine transcript** (its first
+  (``transcripts.alignment.realign_from``, which reuses the unchanged paragraphs of a revision this process
+  saved) against the episode's **original machine transcript** (its first
   machine revision), never against an earlier alignment, so timings cannot drift;
 - someone saved in between: the paragraphs are merged three ways (``transcripts.revisions.merge3`` of
   the base, the newest revision and the edit). Edits to different paragraphs merge; edits to the same
@@ -23,8 +24,7 @@ from typing import Any, Callable
 
 from chorus.catalog import Catalog, Episode
 from transcripts import Transcript
-from transcripts.alignment import EditParagraph, paragraphs, realign
-from transcripts.alignment import _timed_groups  # the words of each paragraph: not public yet
+from transcripts.alignment import EditParagraph, paragraph_words, paragraphs, realign_from
 
 from editor import _cache
 from editor._notes import NOTE_FIELDS, merge_notes, notes_changes, notes_view, updated_notes
@@ -90,9 +90,12 @@ def _save(catalog: Catalog, kind: str, episode_id: int, author: str, base_number
           load: Callable[[int], Any], latest_number: Callable[[], int | None],
           build: Callable[[Any, Any, int, int], tuple[dict, str, Any] | None]) -> SaveResult:
     """The shared save: ``build(base, latest, base_n, latest_n)`` (contents from ``load``) returns
-    (data, summary, parsed) or None when nothing changed, or raises :class:`Conflict`. Reading the newest
-    revision and appending the next happen under one lock, so no save in this process is ever merged
-    against a stale revision."""
+    (data, summary, saved) or None when nothing changed, or raises :class:`Conflict`; ``saved(number)``,
+    if given, is called once the revision is written. Reading the newest revision, building on it and
+    appending the next happen under one lock, so no save in this process is ever merged against a stale
+    revision. (The build stays inside the lock: a save built outside it would have to be built again
+    whenever another save got in first, and under the GIL the builds of concurrent saves cannot run in
+    parallel anyway.)"""
     base = load(base_number)
     if base is None:
         raise _missing(kind, episode_id, base_number)
@@ -103,12 +106,12 @@ def _save(catalog: Catalog, kind: str, episode_id: int, author: str, base_number
         if built is None:
             catalog.drop_draft(episode_id, author, kind)
             return SaveResult(latest_n, merged=False, changed=False, summary="no change")
-        data, text, parsed = built
+        data, text, saved = built
         merging = latest_n != base_number
         number = catalog.add_revision(kind, episode_id, data, author=author, base=base_number, merged=merging,
                                       summary=text)
-        if parsed is not None:
-            _cache.remember(catalog, episode_id, number, parsed)
+        if saved is not None:
+            saved(number)
     catalog.drop_draft(episode_id, author, kind)
     return SaveResult(number, merging, True, text)
 
@@ -130,9 +133,9 @@ def save_transcript(catalog: Catalog, episode_id: int, author: str, base_revisio
     machine = machine_transcript(catalog, episode_id)
 
     def build(base_t, latest_t, base_n, latest_n):
-        theirs = paragraphs(latest_t)
+        theirs = _cache.paragraphs_of(catalog, episode_id, latest_n)
         if latest_n != base_n:
-            m = merge3(paragraphs(base_t), edited, theirs)
+            m = merge3(_cache.paragraphs_of(catalog, episode_id, base_n), edited, theirs)
             if m.paragraphs is None:
                 raise Conflict(f"someone saved revision {latest_n} since you opened revision {base_n}, and you "
                                "both changed the same words", conflicts=[_conflict(c) for c in m.conflicts],
@@ -142,8 +145,11 @@ def save_transcript(catalog: Catalog, episode_id: int, author: str, base_revisio
             target = edited
         if _same(target, theirs):
             return None
-        new = realign(machine, latest_t, target)
-        return _cache.transcript_data(new), summary(word_diff(theirs, paragraphs(new))), new
+        r = realign_from(_cache.realignment(catalog, episode_id, latest_n), machine, latest_t, target)
+        data = _cache.transcript_data(r.transcript, _cache.stored(catalog, episode_id, latest_n))
+        now = paragraphs(r.transcript)
+        return (data, summary(word_diff(theirs, now)),
+                lambda number: _cache.remember(catalog, episode_id, number, r.transcript, r, data, now))
 
     return _save(catalog, "transcript", episode_id, author, base_number,
                  lambda n: _cache.transcript(catalog, episode_id, n),
@@ -186,7 +192,9 @@ def restore(catalog: Catalog, episode_id: int, author: str, number: int, kind: s
 
 
 def _same(a: list[EditParagraph], b: list[EditParagraph]) -> bool:
-    return [(p.speaker, " ".join(p.text.split())) for p in a] == [(p.speaker, " ".join(p.text.split())) for p in b]
+    """Whether two paragraph lists say the same (speakers and words; spacing aside)."""
+    return len(a) == len(b) and all(p.speaker == q.speaker and (p.text == q.text or p.text.split() == q.text.split())
+                                    for p, q in zip(a, b))
 
 
 def _conflict(c: Any) -> dict:
@@ -200,9 +208,8 @@ def _conflict(c: Any) -> dict:
 def transcript_view(t: Transcript) -> dict:
     """The editor's view of a transcript: its paragraphs, and every word (a marked gap is one word of
     confidence 0) with the number of the paragraph it is in."""
-    groups = _timed_groups(t)
     words = [{"text": w.text, "start": w.start, "end": w.end, "speaker": w.speaker, "probability": w.probability,
-              "origin": w.origin, "paragraph": n} for n, (_speaker, ws) in enumerate(groups) for w in ws]
+              "origin": w.origin, "paragraph": n} for n, ws in enumerate(paragraph_words(t)) for w in ws]
     return {"speakers": t.speakers(), "paragraphs": [{"speaker": p.speaker, "text": p.text} for p in paragraphs(t)],
             "words": words, "gaps": [list(g) for g in t.gaps]}
 

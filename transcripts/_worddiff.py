@@ -6,7 +6,7 @@ from __future__ import annotations
 import bisect
 from difflib import SequenceMatcher
 
-__all__ = ["opcodes", "flat_opcodes", "BREAK"]
+__all__ = ["opcodes", "flat_opcodes", "offsets", "BREAK"]
 
 BREAK = "\x00"
 """The token that opens each paragraph in a flat sequence."""
@@ -20,7 +20,7 @@ def flat_opcodes(a: list[list[str]], b: list[list[str]], breaks: tuple[list[str]
     bb = breaks[1] if breaks else [BREAK] * len(b)
     fa = [x for br, g in zip(ba, a) for x in (br, *g)]
     fb = [x for br, g in zip(bb, b) for x in (br, *g)]
-    offa, offb = _offsets(a), _offsets(b)
+    offa, offb = offsets(a), offsets(b)
     ops: list[tuple[str, int, int, int, int]] = []
     pa = ["\x01".join((br, *g)) for br, g in zip(ba, a)]
     pb = ["\x01".join((br, *g)) for br, g in zip(bb, b)]
@@ -52,7 +52,12 @@ def _alike(g: list[str], h: list[str]) -> bool:
     return len(sg & sh) * 2 >= max(len(sg), len(sh))
 
 
-def _offsets(groups: list[list[str]]) -> list[int]:
+def offsets(groups) -> list[int]:
+    """Where each group's break is in the flat sequence (each group opened by one), then the length.
+
+    >>> offsets([["a", "b"], [], ["c"]])
+    [0, 3, 4, 6]
+    """
     out = [0]
     for g in groups:
         out.append(out[-1] + 1 + len(g))

@@ -38,16 +38,18 @@ from __future__ import annotations
 
 import bisect
 import re
+from itertools import islice
 from dataclasses import dataclass
 from functools import lru_cache
 
 from ._clean import _norm, phrases
-from ._worddiff import BREAK as _BREAK
+from ._worddiff import offsets as _offsets
 from ._worddiff import flat_opcodes as _flat_opcodes
 from ._worddiff import opcodes as _opcodes
 from .model import Segment, Transcript, Word
 
-__all__ = ["EditParagraph", "paragraphs", "paragraph_words", "realign", "MIN_WORD", "PARAGRAPH_WORDS"]
+__all__ = ["EditParagraph", "Realignment", "paragraphs", "paragraph_words", "realign", "realign_from", "MIN_WORD",
+           "PARAGRAPH_WORDS"]
 
 MIN_WORD = 0.08
 """Seconds an inserted word gets at least (borrowed from its neighbours when the gap is smaller)."""
@@ -113,7 +115,7 @@ def paragraphs(t: Transcript) -> list[EditParagraph]:
     >>> [(p.speaker, p.text) for p in paragraphs(t)]
     [('A', 'Hi. You.'), (None, '[inaudible 3 s]'), ('B', 'Yes.')]
     """
-    return [EditParagraph(sp, " ".join(w.text for w in ws)) for sp, ws in _timed_groups(t)]
+    return [EditParagraph(sp, " ".join([w.text for w in ws])) for sp, ws in _timed_groups(t)]
 
 
 def paragraph_words(t: Transcript) -> list[list[Word]]:
@@ -126,13 +128,22 @@ def paragraph_words(t: Transcript) -> list[list[Word]]:
     return [ws for _, ws in _timed_groups(t)]
 
 
-def _flat(groups: list[list[str]]) -> list[str]:
-    """Paragraph word keys as one sequence, each paragraph opened by a break token."""
-    out: list[str] = []
-    for g in groups:
-        out.append(_BREAK)
-        out.extend(g)
-    return out
+@dataclass
+class Realignment:
+    """A :func:`realign_from` result: the new ``transcript`` and, for the next save made from it, the machine
+    words' keys and the *sealed* paragraphs (see :func:`realign_from`). Never modify ``transcript`` (or its
+    segments and words) once another save may be realigned from it."""
+
+    transcript: Transcript
+    machine: Transcript
+    _mwords: list[Word]
+    _mkeys: list[str]
+    _keys: list[str]
+    """The key of each word of ``transcript``, in order."""
+    _texts: dict[str, tuple[tuple[str, ...], tuple[str, ...]]]
+    """Paragraph text -> its tokens and their keys."""
+    _sealed: dict[tuple, tuple[list[Word], list[Segment]]]
+    """(window start, window end, speaker, tokens) of a sealed paragraph -> its words and segments."""
 
 
 def realign(machine: Transcript, base: Transcript, edited: list[EditParagraph]) -> Transcript:
@@ -150,26 +161,70 @@ def realign(machine: Transcript, base: Transcript, edited: list[EditParagraph]) 
     >>> [(w.text, w.start, w.end, w.origin, w.speaker) for w in again.words()][2:]
     [('meet', 1, 1.5, 'machine', 'Ann'), ('here.', 1.5, 3, 'aligned', 'Ann')]
     """
-    mwords = [w for _, ws in _timed_groups(machine) for w in ws]
+    return realign_from(None, machine, base, edited).transcript
+
+
+def realign_from(previous: Realignment | None, machine: Transcript, base: Transcript,
+                 edited: list[EditParagraph]) -> Realignment:
+    """:func:`realign`, reusing what ``previous`` (the realignment that made ``base``) already computed; the
+    result is exactly what :func:`realign` gives (``previous`` is ignored unless it made ``base`` from
+    ``machine``).
+
+    A paragraph is *sealed* when its first and last words and the words just outside it (in the paragraphs
+    before and after) all match machine words: then no inserted word borrows time across its edges, and
+    its timed words depend only on its machine window, its speaker and its words. A sealed paragraph with
+    the same window, speaker and words as a sealed paragraph of ``previous`` takes that paragraph's words
+    and segments as they are (the same objects), so a save of a long transcript times only the paragraphs
+    that changed (and any whose window moved).
+
+    >>> m = Transcript("en", 4, [Segment(0, 1, "a b", "A", [Word("a", 0, .5), Word("b", .5, 1)]),
+    ...     Segment(2, 3, "c d", "B", [Word("c", 2, 2.5), Word("d", 2.5, 3)])])
+    >>> one = realign_from(None, m, m, [EditParagraph("A", "a b"), EditParagraph("B", "c x d")])
+    >>> two = realign_from(one, m, one.transcript, [EditParagraph("A", "a b"), EditParagraph("B", "c y d")])
+    >>> two.transcript.segments[0] is one.transcript.segments[0], two.transcript.words()[3].text
+    (True, 'y')
+    """
+    reuse = previous is not None and previous.transcript is base and previous.machine is machine
+    if reuse:
+        mwords, mkeys = previous._mwords, previous._mkeys
+    else:
+        mwords = [w for _, ws in _timed_groups(machine) for w in ws]
+        mkeys = [_key(w.text) for w in mwords]
     bgroups = _timed_groups(base)
     bwords = [w for _, ws in bgroups for w in ws]
-    etoks = [_tokens(p.text) for p in edited]
-    cuts = _cuts(bgroups, bwords, etoks, base.duration)
+    if reuse:
+        it = iter(previous._keys)
+        bkeys = [list(islice(it, len(ws))) for _, ws in bgroups]
+    else:
+        bkeys = [[_key(w.text) for w in ws] for _, ws in bgroups]
+    texts = previous._texts if reuse else {}
+    parsed = [texts.get(p.text) or _parse(p.text) for p in edited]
+    etoks = [toks for toks, _ in parsed]
+    ekeys = [keys for _, keys in parsed]
+    cuts = _cuts(bwords, bkeys, ekeys, base.duration)
     mstarts = [w.start for w in mwords]
     bounds = [0] + [bisect.bisect_left(mstarts, c) for c in cuts] + [len(mwords)]
     for i in range(1, len(bounds)):
         bounds[i] = max(bounds[i], bounds[i - 1])
-    mkeys = [_key(w.text) for w in mwords]
-    ekeys = [tuple(map(_key, toks)) for toks in etoks]
     ops = [_para_opcodes(tuple(mkeys[bounds[k]:bounds[k + 1]]), ekeys[k]) for k in range(len(edited))]
     if _refine(bounds, ops, mwords, ekeys):
         ops = [_para_opcodes(tuple(mkeys[bounds[k]:bounds[k + 1]]), ekeys[k]) for k in range(len(edited))]
+    sealed = _sealed(ops, [len(toks) for toks in etoks])
+    keys = [(bounds[k], bounds[k + 1], p.speaker, toks) for k, (p, toks) in enumerate(zip(edited, etoks))]
+    kept = previous._sealed if reuse else {}
     out: list[Word] = []
     runs: list[tuple[int, int, tuple[float, float] | None, bool]] = []  # (first, end, replaced span, para start)
-    para_of: list[int] = []
+    spans_of: list[tuple[int, int]] = []  # each paragraph's words in out
+    reused: dict[int, list[Segment]] = {}
     for k, (p, toks) in enumerate(zip(edited, etoks)):
-        window = mwords[bounds[k]:bounds[k + 1]]
         first = len(out)
+        hit = kept.get(keys[k]) if sealed[k] else None
+        if hit is not None:
+            out.extend(hit[0])
+            reused[k] = hit[1]
+            spans_of.append((first, len(out)))
+            continue
+        window = mwords[bounds[k]:bounds[k + 1]]
         for tag, i1, i2, j1, j2 in ops[k]:
             if tag == "equal":
                 for mw, text in zip(window[i1:i2], toks[j1:j2]):
@@ -181,11 +236,37 @@ def realign(machine: Transcript, base: Transcript, edited: list[EditParagraph]) 
             span = (window[i1].start, window[i2 - 1].end) if i2 > i1 else None
             runs.append((len(out), len(out) + j2 - j1, span, len(out) == first))
             out.extend(Word(x, -1.0, -1.0, 1.0, p.speaker, "estimated") for x in toks[j1:j2])
-        para_of.extend([k] * (len(out) - first))
+        spans_of.append((first, len(out)))
     spans = {a: span for a, _, span, _ in runs if span}
     for run in runs:
         _fill(out, *run, duration=max(base.duration, machine.duration), spans=spans)
-    return _rebuild(base, out, para_of)
+    new, segs_of = _rebuild(base, out, spans_of, reused)
+    keep = {keys[k]: (out[a:b], segs_of[k]) for k, (a, b) in enumerate(spans_of) if sealed[k]}
+    return Realignment(new, machine, mwords, mkeys, [x for keys in ekeys for x in keys],
+                       {p.text: pk for p, pk in zip(edited, parsed)}, keep)
+
+
+def _parse(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    toks = tuple(_tokens(text))
+    return toks, tuple(map(_key, toks))
+
+
+def _sealed(ops, sizes: list[int]) -> list[bool]:
+    """For each paragraph: whether it is sealed (see :func:`realign_from`): it has words, its first and last
+    words match machine words, and so do the last word before it and the first word after it."""
+    first_eq, last_eq = [], []
+    for kops, n in zip(ops, sizes):
+        eq = [op for op in kops if op[0] == "equal" and op[4] > op[3]]
+        first_eq.append(bool(eq) and eq[0][3] == 0)
+        last_eq.append(bool(eq) and eq[-1][4] == n)
+    out = [False] * len(sizes)
+    before = True  # the last word so far matched a machine word (or there is none)
+    nonempty = [k for k, n in enumerate(sizes) if n]
+    for x, k in enumerate(nonempty):
+        after = first_eq[nonempty[x + 1]] if x + 1 < len(nonempty) else True
+        out[k] = before and first_eq[k] and last_eq[k] and after
+        before = last_eq[k]
+    return out
 
 
 def _refine(bounds: list[int], ops, mwords: list[Word], ekeys) -> bool:
@@ -210,27 +291,20 @@ def _refine(bounds: list[int], ops, mwords: list[Word], ekeys) -> bool:
     return moved
 
 
-def _cuts(bgroups, bwords: list[Word], etoks: list[list[str]], duration: float) -> list[float]:
-    """For each edited paragraph after the first, the time at which it starts in the base."""
-    bkeys = [[_key(w.text) for w in ws] for _, ws in bgroups]
-    btok = _flat(bkeys)
-    word_at = []  # base token index -> index of the first base word at or after it
-    n = 0
-    for t in btok:
-        word_at.append(n)
-        n += t != _BREAK
-    word_at.append(n)
-    ekeys = [[_key(x) for x in toks] for toks in etoks]
-    etok = _flat(ekeys)
-    pos = [0] * len(etok)  # edited token -> base token position
+def _cuts(bwords: list[Word], bkeys: list[list[str]], ekeys, duration: float) -> list[float]:
+    """For each edited paragraph after the first, the time at which it starts in the base: the time of the
+    base word at (or after) the place in the base where its opening break lands."""
+    boffs = _offsets(bkeys)[:-1]  # where each base paragraph's break is in the flat base
+    eoffs = _offsets(ekeys)[:-1]
+    cuts: list[float] = []
+    k = 1
     for tag, i1, i2, j1, j2 in _flat_opcodes(bkeys, ekeys):
-        for j in range(j1, j2):
-            pos[j] = i1 + (j - j1) if tag == "equal" else i1 + (j - j1) * (i2 - i1) // max(j2 - j1, 1)
-    cuts = []
-    breaks = [j for j, t in enumerate(etok) if t == _BREAK]
-    for j in breaks[1:]:
-        w = word_at[pos[j]]
-        cuts.append(bwords[w].start if w < len(bwords) else (bwords[-1].end if bwords else duration))
+        while k < len(eoffs) and eoffs[k] < j2:
+            j = eoffs[k]
+            pos = i1 + (j - j1) if tag == "equal" else i1 + (j - j1) * (i2 - i1) // max(j2 - j1, 1)
+            w = pos - bisect.bisect_left(boffs, pos)  # base words before that place
+            cuts.append(bwords[w].start if w < len(bwords) else (bwords[-1].end if bwords else duration))
+            k += 1
     return cuts
 
 
@@ -284,20 +358,24 @@ def _fill(out: list[Word], a: int, b: int, span, para_start: bool, duration: flo
         w.end = round(lo + (hi - lo) * acc / total, 3)
 
 
-def _rebuild(base: Transcript, words: list[Word], para_of: list[int]) -> Transcript:
-    """Segments phrase by phrase within each paragraph; a lone ``[inaudible N s]`` word stays a gap segment."""
+def _rebuild(base: Transcript, words: list[Word], spans_of: list[tuple[int, int]],
+             reused: dict[int, list[Segment]]) -> tuple[Transcript, list[list[Segment]]]:
+    """Segments phrase by phrase within each paragraph (a paragraph in ``reused`` keeps its segments); a lone
+    ``[inaudible N s]`` word stays a gap segment. Returns the transcript and each paragraph's segments."""
     segments: list[Segment] = []
-    i = 0
-    while i < len(words):
-        j = i
-        while j < len(words) and para_of[j] == para_of[i]:
-            j += 1
+    segs_of: list[list[Segment]] = []
+    for k, (i, j) in enumerate(spans_of):
         para = words[i:j]
-        if len(para) == 1 and _GAP_RE.fullmatch(para[0].text) and para[0].origin == "machine":
+        if k in reused:
+            mine = reused[k]
+        elif not para:
+            mine = []
+        elif len(para) == 1 and _GAP_RE.fullmatch(para[0].text) and para[0].origin == "machine":
             w = para[0]
-            segments.append(Segment(w.start, w.end, w.text, w.speaker, [w], gap=True))
+            mine = [Segment(w.start, w.end, w.text, w.speaker, [w], gap=True)]
         else:
-            segments.extend(phrases(para))
-        i = j
-    return Transcript(base.language, base.duration, segments, base.options, base.engine, base.model,
-                      base.coverage, [(s.start, s.end) for s in segments if s.gap])
+            mine = phrases(para)
+        segs_of.append(mine)
+        segments.extend(mine)
+    return (Transcript(base.language, base.duration, segments, base.options, base.engine, base.model,
+                       base.coverage, [(s.start, s.end) for s in segments if s.gap]), segs_of)

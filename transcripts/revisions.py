@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from ._worddiff import flat_opcodes as _flat_opcodes
+from ._worddiff import offsets as _offsets
 from .alignment import EditParagraph, _tokens
 
 __all__ = ["Merge", "Conflict", "DiffOp", "merge3", "word_diff", "summary", "rename_speaker"]
@@ -76,8 +78,14 @@ def rename_speaker(paragraphs: list[EditParagraph], old: str | None, new: str | 
     return [EditParagraph(new if p.speaker == old else p.speaker, p.text) for p in paragraphs]
 
 
-def _split(ps: list[EditParagraph]) -> tuple[list[str], list[list[str]]]:
-    return [_NONE + (p.speaker if p.speaker is not None else _NONE) for p in ps], [_tokens(p.text) for p in ps]
+@lru_cache(maxsize=2048)
+def _toks(text: str) -> tuple[str, ...]:
+    """The words of a paragraph (cached: a save compares the same paragraphs several times)."""
+    return tuple(_tokens(text))
+
+
+def _split(ps: list[EditParagraph]) -> tuple[list[str], list[tuple[str, ...]]]:
+    return [_NONE + (p.speaker if p.speaker is not None else _NONE) for p in ps], [_toks(p.text) for p in ps]
 
 
 def _flat(ps: list[EditParagraph]) -> list[str]:
@@ -85,11 +93,30 @@ def _flat(ps: list[EditParagraph]) -> list[str]:
     return [x for b, g in zip(br, words) for x in (b, *g)]
 
 
+def _common(a: list[EditParagraph], b: list[EditParagraph]) -> tuple[int, int]:
+    """How many leading paragraphs, then how many of the trailing ones left, two lists share (speaker and
+    words): exactly the paragraphs the paragraph-level diff of ``flat_opcodes`` matches first, so diffing
+    only the rest gives the same steps there (a save of a long transcript diffs only what changed)."""
+    (ba, wa), (bb, wb) = _split(a), _split(b)
+    ka = ["\x01".join((br, *g)) for br, g in zip(ba, wa)]  # flat_opcodes' own paragraph keys
+    kb = ["\x01".join((br, *g)) for br, g in zip(bb, wb)]
+    n = 0
+    while n < len(ka) and n < len(kb) and ka[n] == kb[n]:
+        n += 1
+    m = 0
+    while m < len(ka) - n and m < len(kb) - n and ka[-1 - m] == kb[-1 - m]:
+        m += 1
+    return n, m
+
+
 def _hunks(base: list[EditParagraph], other: list[EditParagraph]) -> list[tuple[int, int, list[str]]]:
     """Edits from ``base`` to ``other``: ``(base start, base end, replacement tokens)``."""
-    (ba, wa), (bb, wb) = _split(base), _split(other)
-    fb = _flat(other)
-    return [(i1, i2, fb[j1:j2]) for tag, i1, i2, j1, j2 in _flat_opcodes(wa, wb, (ba, bb)) if tag != "equal"]
+    n, m = _common(base, other)
+    mid_a, mid_b = base[n:len(base) - m], other[n:len(other) - m]
+    (ba, wa), (bb, wb) = _split(mid_a), _split(mid_b)
+    at = _offsets(_split(base[:n])[1])[-1]  # where the middle starts in the flat base
+    fb = _flat(mid_b)
+    return [(i1 + at, i2 + at, fb[j1:j2]) for tag, i1, i2, j1, j2 in _flat_opcodes(wa, wb, (ba, bb)) if tag != "equal"]
 
 
 def _is_break(tok: str) -> bool:
@@ -101,15 +128,18 @@ def _speaker(tok: str) -> str | None:
 
 
 def _paragraphs(tokens: list[str]) -> list[EditParagraph]:
-    out: list[EditParagraph] = []
+    speakers: list[str | None] = []
+    words: list[list[str]] = []
     for t in tokens:
-        if _is_break(t):
-            out.append(EditParagraph(_speaker(t), ""))
-        elif not out:
-            out.append(EditParagraph(None, t))
+        if t.startswith(_NONE):
+            speakers.append(_speaker(t))
+            words.append([])
+        elif not words:
+            speakers.append(None)
+            words.append([t])
         else:
-            out[-1].text = f"{out[-1].text} {t}" if out[-1].text else t
-    return out
+            words[-1].append(t)
+    return [EditParagraph(sp, " ".join(ws)) for sp, ws in zip(speakers, words)]
 
 
 def _overlaps(lo: int, hi: int, a: int, b: int) -> bool:
@@ -210,10 +240,19 @@ def word_diff(old: list[EditParagraph], new: list[EditParagraph]) -> list[DiffOp
     >>> [(o.kind, o.old, o.new, o.speaker) for o in ops]
     [('replace', 'S1', 'Host', True), ('equal', 'we meet', 'we meet', False), ('replace', 'every', 'each', False), ('equal', 'month', 'month', False)]
     """
+    n, m = _common(old, new)
+    ops = [DiffOp("equal", t, t, i) for i, p in enumerate(new[:n]) if (t := " ".join(_toks(p.text)))]
+    ops += _word_diff(old[n:len(old) - m], new[n:len(new) - m], n - 1)
+    ops += [DiffOp("equal", t, t, len(new) - m + i) for i, p in enumerate(new[len(new) - m:])
+            if (t := " ".join(_toks(p.text)))]
+    return ops
+
+
+def _word_diff(old: list[EditParagraph], new: list[EditParagraph], para: int) -> list[DiffOp]:
+    """:func:`word_diff` of paragraphs that follow ``para + 1`` equal ones."""
     (ba, wa), (bb, wb) = _split(old), _split(new)
     fa, fb = _flat(old), _flat(new)
     ops: list[DiffOp] = []
-    para = -1
     for tag, i1, i2, j1, j2 in _flat_opcodes(wa, wb, (ba, bb)):
         if tag == "equal":
             run: list[str] = []

@@ -9,7 +9,7 @@ from editor.errors import Conflict, EditorError
 from transcripts import Transcript
 from transcripts.alignment import EditParagraph, paragraphs
 
-from tests.editor.conftest import add_episode, machine_transcript
+from tests.editor.conftest import TURNS, add_episode, machine_transcript
 
 
 @pytest.fixture
@@ -147,3 +147,38 @@ def test_drafts_are_kept_per_user_until_saved(cat):
     assert service.load_draft(catalog, ep, "eve") is None
     service.save_transcript(catalog, ep, "ed", 1, _edit(_paras(catalog, ep), 0, "Welcome", "Hello"))
     assert service.load_draft(catalog, ep, "ed") is None
+
+
+def test_saves_store_exactly_what_a_full_realignment_gives(tmp_path):
+    """A save made from a revision this process saved reuses that revision's unchanged paragraphs (timing and
+    stored dicts); every stored revision is still exactly the full realignment of its edit against the
+    machine words, saved one after another or merged."""
+    import json
+
+    from transcripts.alignment import realign
+
+    catalog = Catalog(f"sqlite:///{tmp_path / 'catalog.db'}")
+    ep = add_episode(catalog, transcript=machine_transcript(turns=TURNS * 6))
+    machine = Transcript.from_dict(catalog.revision("transcript", ep, 1).data)
+
+    def stored(n):
+        return json.loads(json.dumps(catalog.revision("transcript", ep, n).data))
+
+    def where(ps, word, nth):
+        return [i for i, p in enumerate(ps) if word in p.text][nth]
+
+    for n, (old, new, nth) in enumerate([("Welcome", "Welcome all", 0), ("group", "groups", 2), ("break", "pause", 3),
+                                         ("fees", "the fees", 5), ("Thanks", "Thank you", 4)], start=1):
+        ps = _paras(catalog, ep)
+        edited = _edit(ps, where(ps, old, nth), old, new)
+        before = Transcript.from_dict(stored(n))
+        assert service.save_transcript(catalog, ep, "ed", n, edited).revision == n + 1
+        assert stored(n + 1) == json.loads(json.dumps(realign(machine, before, edited).to_dict()))
+    base = _paras(catalog, ep)
+    a, b = where(base, "every month", 1), where(base, "supervision", 4)
+    service.save_transcript(catalog, ep, "ed", 6, _edit(base, a, "every month", "each month"))
+    r = service.save_transcript(catalog, ep, "eve", 6, _edit(base, b, "supervision", "peer supervision"))
+    assert (r.revision, r.merged) == (8, True)
+    merged = _paras(catalog, ep, 8)
+    assert "each month" in merged[a].text and "peer supervision" in merged[b].text
+    assert stored(8) == json.loads(json.dumps(realign(machine, Transcript.from_dict(stored(7)), merged).to_dict()))

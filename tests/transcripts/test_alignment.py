@@ -8,7 +8,7 @@ import pytest
 
 from tests.support.measure import turn_at
 from transcripts import Segment, TranscribeOptions, Transcript, Word, transcribe
-from transcripts.alignment import MIN_WORD, EditParagraph, paragraphs, realign
+from transcripts.alignment import MIN_WORD, EditParagraph, paragraphs, realign, realign_from
 from transcripts.formats import caption_problems, make_cues
 
 _SPARE = ["community", "yes", "wonderful", "an", "practitioners", "okay", "neighbourhood", "so"]
@@ -256,3 +256,117 @@ def test_a_long_transcript_realigns_quickly():
     print(f"realign 20,000 words: 20% edit {took * 1000:.0f} ms, then a one-paragraph edit {took_small * 1000:.0f} ms")
     assert len(new.words()) > 19000
     assert took < 5.0 and took_small < 5.0  # linear, not quadratic: quadratic took minutes
+
+
+def _long_machine(words: int, seed: int) -> Transcript:
+    """A machine transcript of ``words`` words in turns of three speakers, with pauses between phrases and
+    turns, a repeated vocabulary (so phrases recur) and a few marked gaps."""
+    rng = random.Random(seed)
+    vocab = "we meet every month to talk about supervision fees and the groups that help".split()
+    segs, t, n = [], 0.5, 0
+    while n < words:
+        speaker = rng.choice(["Host", "Guest", "Caller"])
+        for _ in range(rng.randint(1, 6)):
+            ws = []
+            for _ in range(rng.randint(3, 25)):
+                ws.append(Word(rng.choice(vocab), round(t, 3), round(t + 0.25, 3), round(rng.uniform(0.3, 1), 2), speaker))
+                t += rng.choice([0.3, 0.32, 0.5])
+            segs.append(Segment(ws[0].start, ws[-1].end, " ".join(w.text for w in ws), speaker, ws))
+            n, t = n + len(ws), t + rng.uniform(0.2, 1.2)
+        if rng.random() < 0.05:
+            label = f"[inaudible {round(4.0)} s]"
+            segs.append(Segment(round(t, 3), round(t + 4, 3), label, None, [Word(label, round(t, 3), round(t + 4, 3), 0.0)],
+                                gap=True))
+            t += 4.5
+    return Transcript("en", round(t + 1, 3), segs, gaps=[(s.start, s.end) for s in segs if s.gap])
+
+
+def _random_save(ps: list[EditParagraph], rng: random.Random) -> list[EditParagraph]:
+    """One volunteer's save: a few edits anywhere, including at paragraph edges (an inserted first or last
+    word borrows time across the edge), splits, joins, reassigned speakers and a paragraph rewritten."""
+    out = [EditParagraph(p.speaker, p.text) for p in ps]
+    for _ in range(rng.randint(1, 4)):
+        k = rng.randrange(len(out))
+        ws, r = out[k].text.split(), rng.random()
+        if r < 0.3 and ws:
+            ws[rng.randrange(len(ws))] = rng.choice(_SPARE)
+        elif r < 0.45:
+            ws.insert(0, rng.choice(_SPARE))
+        elif r < 0.6:
+            ws.append(rng.choice(_SPARE))
+        elif r < 0.7 and len(ws) > 1:
+            del ws[rng.randrange(len(ws))]
+        elif r < 0.78:
+            out[k].speaker = rng.choice(["Host", "Ann", None])
+        elif r < 0.86 and len(ws) > 4:
+            cut = rng.randrange(1, len(ws))
+            out.insert(k + 1, EditParagraph(out[k].speaker, " ".join(ws[cut:])))
+            ws = ws[:cut]
+        elif r < 0.93 and k + 1 < len(out):
+            ws += out.pop(k + 1).text.split()
+        else:
+            ws = [rng.choice(_SPARE) for _ in range(rng.randint(1, 3))]
+        out[k].text = " ".join(ws)
+    return out
+
+
+def _everything(t: Transcript):
+    return ([(s.start, s.end, s.text, s.speaker, s.gap, [(w.text, w.start, w.end, w.probability, w.speaker, w.origin)
+                                                          for w in s.words]) for s in t.segments], t.gaps)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_reusing_unchanged_paragraphs_gives_exactly_a_full_realignment(seed):
+    """A save realigned from the previous save's realignment (unchanged paragraphs reused) is exactly the
+    full realignment of the same edit against the machine words: every segment, word, time, confidence and
+    origin; over a chain of 40 random saves (many at paragraph edges, which keep those paragraphs from being
+    reused), and the reuse really happens."""
+    rng = random.Random(seed)
+    machine = _long_machine(2500, seed)
+    previous, base, reused, total = None, machine, 0, 0
+    for n in range(40):
+        edited = _random_save(paragraphs(base), rng)
+        full = realign(machine, base, edited)
+        got = realign_from(previous, machine, base, edited)
+        assert _everything(got.transcript) == _everything(full), f"save {n}"
+        kept = {id(s) for s in base.segments}
+        reused += sum(id(s) in kept for s in got.transcript.segments)
+        total += len(got.transcript.segments)
+        previous, base = got, got.transcript
+    print(f"seed {seed}: {reused} segments reused of {total}")
+    assert reused > 0.2 * total
+
+
+def test_a_one_word_correction_times_only_its_own_paragraph():
+    """The editor's usual save of a long transcript, a word corrected inside one paragraph, times that
+    paragraph alone: every other segment is the previous revision's own (and the result is still exact)."""
+    machine = _long_machine(3000, 4)
+    rng = random.Random(4)
+    previous = realign_from(None, machine, machine, paragraphs(machine))
+    previous = realign_from(previous, machine, previous.transcript, paragraphs(previous.transcript))
+    for _ in range(5):  # (after a first save, whose phrases may group into paragraphs differently)
+        ps = paragraphs(previous.transcript)
+        k = rng.choice([i for i, p in enumerate(ps) if len(p.text.split()) > 4])
+        ws = ps[k].text.split()
+        ws[2] = "supervisors"
+        edited = [EditParagraph(p.speaker, " ".join(ws) if i == k else p.text) for i, p in enumerate(ps)]
+        got = realign_from(previous, machine, previous.transcript, edited)
+        assert _everything(got.transcript) == _everything(realign(machine, previous.transcript, edited))
+        kept = {id(s) for s in previous.transcript.segments}
+        fresh = [s for s in got.transcript.segments if id(s) not in kept]
+        assert fresh and all(s.speaker == ps[k].speaker for s in fresh)
+        assert sum(len(s.words) for s in fresh) == len(ws)
+        previous = got
+
+
+def test_a_realignment_of_another_base_is_not_reused():
+    """``previous`` only counts when it made ``base`` from these machine words: otherwise a full realignment."""
+    machine = _long_machine(300, 9)
+    ps = paragraphs(machine)
+    first = realign_from(None, machine, machine, ps)
+    other = realign(machine, machine, ps)  # the same text, but not the transcript ``first`` made
+    edited = [EditParagraph(p.speaker, p.text) for p in ps]
+    edited[0].text += " okay"
+    got = realign_from(first, machine, other, edited)
+    assert not {id(s) for s in got.transcript.segments} & {id(s) for s in first.transcript.segments}
+    assert _everything(got.transcript) == _everything(realign(machine, other, edited))

@@ -103,3 +103,55 @@ def test_typed_markup_stays_text():
     evil = _with(BASE, 0, 'Welcome <script>alert(1)</script> "back" to the show.')
     m = merge3(BASE, evil, BASE)
     assert m.paragraphs[0].text == evil[0].text  # kept exactly; escaping is the page's job
+
+
+def _long(rng, paragraphs: int = 60) -> list:
+    words = "we meet every month to talk about the garden and the beds that need help".split()
+    return [P(rng.choice(["Host", "Guest", None]), " ".join(rng.choice(words) for _ in range(rng.randint(1, 40))))
+            for _ in range(paragraphs)]
+
+
+def _changed(ps, rng) -> list:
+    out = [P(p.speaker, p.text) for p in ps]
+    for _ in range(rng.randint(0, 3)):
+        k, r = rng.randrange(len(out)), rng.random()
+        ws = out[k].text.split()
+        if r < 0.4:
+            ws[rng.randrange(len(ws))] = rng.choice(["fortnight", "shed", "Amira"])
+        elif r < 0.55:
+            out[k].speaker = rng.choice(["Host", "Amira"])
+        elif r < 0.7:
+            out.insert(k, P("Host", "a new line"))
+        elif r < 0.85 and len(out) > 2:
+            del out[k]
+            continue
+        else:
+            ws.append("too")
+        out[k].text = " ".join(ws)
+    return out
+
+
+def test_diffs_and_merges_of_long_transcripts_skip_equal_paragraphs_exactly():
+    """word_diff and merge3 diff only the paragraphs between the equal ones at both ends (a save of a long
+    transcript costs what changed): the steps, merges and conflicts are exactly those of diffing it all."""
+    import random
+
+    from transcripts import revisions
+    from transcripts._worddiff import flat_opcodes
+
+    def full_hunks(base, other):  # every paragraph diffed
+        (ba, wa), (bb, wb) = revisions._split(base), revisions._split(other)
+        fb = revisions._flat(other)
+        return [(i1, i2, fb[j1:j2]) for tag, i1, i2, j1, j2 in flat_opcodes(wa, wb, (ba, bb)) if tag != "equal"]
+
+    rng = random.Random(12)
+    conflicts = merges = 0
+    for _ in range(150):
+        base = _long(rng)
+        ours, theirs = _changed(base, rng), _changed(base, rng)
+        assert word_diff(base, ours) == revisions._word_diff(base, ours, -1)
+        assert revisions._hunks(base, ours) == full_hunks(base, ours)
+        m = merge3(base, ours, theirs)
+        conflicts += m.paragraphs is None
+        merges += m.paragraphs is not None
+    assert conflicts and merges
