@@ -115,7 +115,9 @@ class RevisionQueries:
         """The newest revision, whoever wrote it and whether or not it is approved (what editors start from)."""
         _name, cls = _kind(kind)
         with self.session() as s:
-            return s.scalar(select(cls).where(cls.episode_id == episode_id).order_by(cls.number.desc()))
+            # limit(1): ORM results are buffered, so without it every revision (each a whole transcript)
+            # would be read and parsed to return the first one
+            return s.scalar(select(cls).where(cls.episode_id == episode_id).order_by(cls.number.desc()).limit(1))
 
     def approved_revision(self, kind: Any, episode_id: int):
         """The most recently approved revision, or None when none was approved."""
@@ -138,7 +140,7 @@ class RevisionQueries:
             return approved
         with self.session() as s:
             return s.scalar(select(cls).where(cls.episode_id == episode_id, cls.author == MACHINE)
-                            .order_by(cls.number.desc()))
+                            .order_by(cls.number.desc()).limit(1))
 
     def approve(self, episode_id: int, kind: Any, number: int, by: str):
         """Record that ``by`` (a user name) approved revision ``number``; returns the ``Approval``.
