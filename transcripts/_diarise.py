@@ -1,7 +1,8 @@
-"""Single-track speaker diarisation: resemblyzer voice embeddings of phrase chunks, clustered.
+"""Single-track speaker diarisation: resemblyzer voice embeddings of phrase chunks, plus pitch, clustered.
 
-The number of speakers is estimated: average-linkage agglomerative clustering of the chunks' voice
-embeddings (cosine distance) stops merging at :data:`THRESHOLD`, so one voice stays one speaker.
+The number of speakers is estimated: average-linkage agglomerative clustering of the chunks' voices
+(cosine distance) stops merging at :data:`THRESHOLD`, so one voice stays one speaker. A chunk's voice
+is its resemblyzer embedding with one more coordinate, its median pitch (:data:`PITCH_WEIGHT`).
 Each chunk is levelled before it is embedded (resemblyzer's mel spectrogram is not logarithmic, so
 a quieter guest would otherwise sound like someone else), voices with too little speech to be told
 apart are folded into the nearest one, and every chunk is then given its nearest voice.
@@ -24,8 +25,10 @@ THRESHOLD = 0.15
 """Cosine distance at which clustering of chunks stops merging (tuned on tests/data/scripts/speakers-tune-*)."""
 MERGE = 2.0
 """Two voices are one when their means are nearer than this many times their chunks' spread (see ``_merge``)."""
-MIN_VOICE_SECONDS = 2.5
+MIN_VOICE_SECONDS = 3.5
 """A voice with less speech than this is merged into the nearest other voice."""
+PITCH_WEIGHT = 0.5
+"""Weight of a chunk's median pitch (octaves from the recording's median) next to its unit-length embedding."""
 _END = re.compile(r"[.,;:!?]['\")\]]*$")
 _LEVEL = 10 ** (-30 / 20)  # resemblyzer's own target level, -30 dBFS
 
@@ -77,6 +80,38 @@ def _embed(audio, start: float, end: float) -> np.ndarray:
     if len(a) < SR // 2:  # resemblyzer pads a short chunk; below 0.5 s repeat it instead of padding silence
         a = np.tile(a, int(np.ceil(SR / 2 / max(len(a), 1))))
     return _encoder().embed_utterance(a)
+
+
+def _pitch(audio, start: float, end: float, frame: int = 640, hop: int = 160) -> float:
+    """The chunk's median pitch in octaves (log2 Hz) from the normalised autocorrelation of 40 ms frames
+    (70–400 Hz, voiced where the peak is over 0.5); NaN with fewer than 10 voiced frames.
+
+    >>> t = np.arange(SR) / SR
+    >>> round(2 ** _pitch(0.1 * np.sin(2 * np.pi * 150 * t).astype(np.float32), 0, 1))
+    150
+    """
+    a = _samples(audio, start, end + frame / SR).astype(np.float64)
+    n = 1 + (len(a) - frame) // hop
+    if n < 10:
+        return float("nan")
+    win = np.hanning(frame)
+    x = a[np.arange(frame)[None, :] + hop * np.arange(n)[:, None]] * win
+    x -= x.mean(1, keepdims=True)
+    r = np.fft.irfft(np.abs(np.fft.rfft(x, 2 * frame)) ** 2)[:, :frame]
+    own = np.correlate(win, win, "full")[frame - 1:]  # the window's own autocorrelation, to undo its taper
+    lo, hi = SR // 400, SR // 70
+    norm = r[:, lo:hi] / (r[:, :1] + 1e-9) / (own[lo:hi] / own[0])
+    lag = np.argmax(norm, axis=1)
+    voiced = (norm[np.arange(n), lag] > 0.5) & (np.sqrt(r[:, 0] / frame) > 1e-3)
+    return float(np.median(np.log2(SR / (lag[voiced] + lo)))) if voiced.sum() >= 10 else float("nan")
+
+
+def _with_pitch(emb: np.ndarray, pitch: np.ndarray) -> np.ndarray:
+    """Unit-length embeddings with the pitch (octaves from the median; 0 where unknown) appended, renormalised."""
+    known = ~np.isnan(pitch)
+    p = np.where(known, pitch - (np.median(pitch[known]) if known.any() else 0.0), 0.0)
+    x = np.hstack([emb / np.linalg.norm(emb, axis=1, keepdims=True), PITCH_WEIGHT * p[:, None]])
+    return x / np.linalg.norm(x, axis=1, keepdims=True)
 
 
 def _cluster(emb: np.ndarray, k: int | None, threshold: float = THRESHOLD) -> np.ndarray:
@@ -169,7 +204,8 @@ def diarise(audio, words: list[Word], options: TranscribeOptions,
             "speaker labels skipped: install chorus-podcast[speakers] (resemblyzer) for diarisation")
         return []
     spans = [(words[a].start, words[b - 1].end) for a, b in _chunks(words)]
-    emb = np.stack([_embed(audio, s, e) for s, e in spans])
+    emb = _with_pitch(np.stack([_embed(audio, s, e) for s, e in spans]),
+                      np.array([_pitch(audio, s, e) for s, e in spans]))
     secs = np.array([e - s for s, e in spans])
     labels = _voices(emb, secs, options.num_speakers)
     return [(s, e, _name(int(c), options.speakers)) for (s, e), c in zip(spans, labels)]
