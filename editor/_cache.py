@@ -23,7 +23,11 @@ __all__ = ["latest_number", "machine_number", "transcript", "paragraphs_of", "re
 
 _KEEP = 12
 """Parsed revisions kept per catalog (the newest few of the episodes being edited)."""
+_KEEP_PARAGRAPHS = 64
+"""Revisions' paragraphs kept per catalog (what a merge needs of the revision a save started from: with 20
+volunteers on one episode, the bases of concurrent saves go back about 20 revisions)."""
 _caches: "weakref.WeakKeyDictionary[Catalog, OrderedDict]" = weakref.WeakKeyDictionary()
+_paragraph_caches: "weakref.WeakKeyDictionary[Catalog, OrderedDict]" = weakref.WeakKeyDictionary()
 _lock = threading.Lock()
 _SEGMENT_FIELDS = [f.name for f in dataclasses.fields(Segment) if f.name != "words"]
 _TRANSCRIPT_FIELDS = [f.name for f in dataclasses.fields(Transcript) if f.name not in ("segments", "options", "gaps")]
@@ -42,9 +46,17 @@ def machine_number(catalog: Catalog, episode_id: int) -> int | None:
                         .where(TranscriptRevision.episode_id == episode_id, TranscriptRevision.author == MACHINE))
 
 
-def _cache(catalog: Catalog) -> OrderedDict:
+def _cache(catalog: Catalog, caches: "weakref.WeakKeyDictionary[Catalog, OrderedDict]" = _caches) -> OrderedDict:
     with _lock:
-        return _caches.setdefault(catalog, OrderedDict())
+        return caches.setdefault(catalog, OrderedDict())
+
+
+def _put(cache: OrderedDict, key: tuple, value, keep: int) -> None:
+    with _lock:
+        cache[key] = value
+        cache.move_to_end(key)
+        while len(cache) > keep:
+            cache.popitem(last=False)
 
 
 @dataclass
@@ -52,19 +64,15 @@ class _Entry:
     transcript: Transcript
     realignment: Realignment | None = None
     data: dict | None = None
-    paragraphs: list[EditParagraph] | None = None
 
 
 def remember(catalog: Catalog, episode_id: int, number: int, t: Transcript, realignment: Realignment | None = None,
              data: dict | None = None, paras: list[EditParagraph] | None = None) -> None:
     """Keep revision ``number`` (just written as ``t``, from ``realignment``, stored as ``data``, with
     ``paras`` its paragraphs) parsed. Callers never change a cached transcript, dict or paragraph."""
-    cache = _cache(catalog)
-    with _lock:
-        cache[(episode_id, number)] = _Entry(t, realignment, data, paras)
-        cache.move_to_end((episode_id, number))
-        while len(cache) > _KEEP:
-            cache.popitem(last=False)
+    _put(_cache(catalog), (episode_id, number), _Entry(t, realignment, data), _KEEP)
+    if paras is not None:
+        _put(_cache(catalog, _paragraph_caches), (episode_id, number), paras, _KEEP_PARAGRAPHS)
 
 
 def _entry(catalog: Catalog, episode_id: int, number: int) -> _Entry | None:
@@ -90,15 +98,20 @@ def transcript(catalog: Catalog, episode_id: int, number: int) -> Transcript | N
 
 
 def paragraphs_of(catalog: Catalog, episode_id: int, number: int) -> list[EditParagraph] | None:
-    """``paragraphs()`` of revision ``number`` (None when there is none), worked out once; never modify them."""
-    if transcript(catalog, episode_id, number) is None:
+    """``paragraphs()`` of revision ``number`` (None when there is none), worked out once and kept longer
+    than whole transcripts; never modify them."""
+    cache = _cache(catalog, _paragraph_caches)
+    with _lock:
+        hit = cache.get((episode_id, number))
+        if hit is not None:
+            cache.move_to_end((episode_id, number))
+            return hit
+    t = transcript(catalog, episode_id, number)
+    if t is None:
         return None
-    hit = _entry(catalog, episode_id, number)
-    if hit is None:  # dropped from the cache meanwhile
-        return paragraphs(transcript(catalog, episode_id, number))
-    if hit.paragraphs is None:
-        hit.paragraphs = paragraphs(hit.transcript)
-    return hit.paragraphs
+    ps = paragraphs(t)
+    _put(cache, (episode_id, number), ps, _KEEP_PARAGRAPHS)
+    return ps
 
 
 def realignment(catalog: Catalog, episode_id: int, number: int) -> Realignment | None:

@@ -88,20 +88,22 @@ def _missing(kind: str, episode_id: int, number: int | None) -> EditorError:
 
 def _save(catalog: Catalog, kind: str, episode_id: int, author: str, base_number: int,
           load: Callable[[int], Any], latest_number: Callable[[], int | None],
-          build: Callable[[Any, Any, int, int], tuple[dict, str, Any] | None]) -> SaveResult:
-    """The shared save: ``build(base, latest, base_n, latest_n)`` (contents from ``load``) returns
+          build: Callable[[Any, Any, int, int], tuple[dict, str, Any] | None],
+          load_base: Callable[[int], Any] | None = None) -> SaveResult:
+    """The shared save: ``build(base, latest, base_n, latest_n)`` (contents from ``load``; the base's from
+    ``load_base`` when given) returns
     (data, summary, saved) or None when nothing changed, or raises :class:`Conflict`; ``saved(number)``,
     if given, is called once the revision is written. Reading the newest revision, building on it and
     appending the next happen under one lock, so no save in this process is ever merged against a stale
     revision. (The build stays inside the lock: a save built outside it would have to be built again
     whenever another save got in first, and under the GIL the builds of concurrent saves cannot run in
     parallel anyway.)"""
-    base = load(base_number)
+    base = (load_base or load)(base_number)
     if base is None:
         raise _missing(kind, episode_id, base_number)
     with _lock(kind, episode_id):
         latest_n = latest_number()
-        latest = base if latest_n == base_number else load(latest_n)
+        latest = base if latest_n == base_number and load_base is None else load(latest_n)
         built = build(base, latest, base_number, latest_n)
         if built is None:
             catalog.drop_draft(episode_id, author, kind)
@@ -132,10 +134,10 @@ def save_transcript(catalog: Catalog, episode_id: int, author: str, base_revisio
     base_number = _number(base_revision)
     machine = machine_transcript(catalog, episode_id)
 
-    def build(base_t, latest_t, base_n, latest_n):
+    def build(base_ps, latest_t, base_n, latest_n):
         theirs = _cache.paragraphs_of(catalog, episode_id, latest_n)
         if latest_n != base_n:
-            m = merge3(_cache.paragraphs_of(catalog, episode_id, base_n), edited, theirs)
+            m = merge3(base_ps, edited, theirs)
             if m.paragraphs is None:
                 raise Conflict(f"someone saved revision {latest_n} since you opened revision {base_n}, and you "
                                "both changed the same words", conflicts=[_conflict(c) for c in m.conflicts],
@@ -153,7 +155,8 @@ def save_transcript(catalog: Catalog, episode_id: int, author: str, base_revisio
 
     return _save(catalog, "transcript", episode_id, author, base_number,
                  lambda n: _cache.transcript(catalog, episode_id, n),
-                 lambda: _cache.latest_number(catalog, episode_id), build)
+                 lambda: _cache.latest_number(catalog, episode_id), build,
+                 lambda n: _cache.paragraphs_of(catalog, episode_id, n))
 
 
 def save_notes(catalog: Catalog, episode_id: int, author: str, base_revision: Any, fields: dict) -> SaveResult:
