@@ -130,7 +130,7 @@ def test_4_a_second_volunteer_merges_then_conflicts(live, browser, state):
     assert ed.locator("#revision").inner_text() == eve.locator("#revision").inner_text() == "2"
     queue = eve.context.new_page()                                    # the queue says who is editing
     queue.goto(f"{live.url}/")
-    assert "being edited by ed" in queue.inner_text("table.queue")
+    assert re.search(r"being edited by ed since \d{4}-\d\d-\d\d \d\d:\d\d UTC", queue.inner_text("table.queue"))
     queue.close()
     _edit_word(ed, 2, 0, "So")                                        # "Let us start..." -> "So us start..."
     ed.keyboard.press("Control+s")
