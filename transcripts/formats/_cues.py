@@ -65,8 +65,10 @@ def make_cues(words: list[Word], rules: CaptionRules | None = None) -> list[Cue]
             groups.append((label, cur[:len(cur) - len(carry)]))
             tail = size and not _SENT.search(groups[-1][1][-1].text)
             cur, label = carry, None
-        elif cur and _SENT.search(cur[-1].text) and (_chars(label, cur) >= rules.max_line * 0.9 or tail):
-            groups.append((label, cur))  # a full-ish cue, or the rest of a sentence, ends with the sentence
+        elif cur and _SENT.search(cur[-1].text) and (_chars(label, cur) >= rules.max_line * 0.9
+                                                     or (tail and w.start - cur[-1].end >= rules.min_gap)):
+            # a full-ish cue, or the rest of a sentence before a pause (room to show it long enough), ends there
+            groups.append((label, cur))
             cur, label, tail = [], None, False
         if label is None:  # a new cue: named when its speaker differs from the last cue's
             first = cur[0] if cur else w
