@@ -2,6 +2,7 @@
 """Languages benchmark: the bundled tiny.en against the multilingual base, and language detection.
 
     .venv/bin/python bench/languages.py [--openai]
+    .venv/bin/python bench/languages.py --chapters     # only the ten-turn discussion in six languages
 
 Renders the project's English panel and its French, German and English-then-French scripts
 (tests/data/scripts/lang-*.json) with the synth, transcribes each with each model in its own process
@@ -10,10 +11,20 @@ seconds per audio second, WER against the script and the language the transcript
 table compares language detection: Whisper's own (the first 30 s), faster-whisper's
 ``language_detection_segments=4`` over VAD speech, and Chorus's vote over windows spread over the
 speech. Writes docs/bench/languages.md and docs/bench/languages.png.
+
+``--chapters`` (issue #11, "the chapters' languages") renders the same ten-turn discussion in Danish,
+Swedish, Malay, German, French and English (tests/data/scripts/lang-ten-*.json, espeak-ng, two voices
+each; renders cached under $TMPDIR/chorus-bench-lang/) and, with the base model, reports per language:
+WER and coverage with the language stated, the language Whisper detects unrestricted and the WER it then
+gives, speech with no words (seconds of VAD speech left as marked [inaudible] gaps), and detection among
+the language and English as a show with ``languages = [x, "en"]`` runs it (the winner's probability, and
+whether the vote is sure or the episode is held). It replaces the section after CHAPTERS_HEADING in
+docs/bench/languages.md and leaves the rest as it was.
 """
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import re
@@ -39,6 +50,8 @@ RUNS = [  # (recording, model, language, engine)
     ("lang-de", "base", "de", "faster-whisper"),
     ("lang-mixed", "base", None, "faster-whisper"),
 ]
+CHAPTERS = ("da", "sv", "ms", "de", "fr", "en")
+CHAPTERS_HEADING = "## The chapters' languages: one ten-turn discussion in six languages"
 OPENAI_RUNS = [("lang-fr", "base", "fr", "openai-whisper"), ("panel", "base", "en", "openai-whisper")]
 
 
@@ -93,6 +106,90 @@ def _detect(audios: list[str]) -> None:
         print(json.dumps({"path": path, "first30": first30, "fw4": fw4, "chorus": ours, "chorus_s": dt}))
 
 
+def _gap_seconds(t) -> float:
+    return round(sum(b - a for a, b in t.gaps), 1)
+
+
+def _chapters(pairs: list[str]) -> None:
+    """``pairs``: language, audio, truth, ...; one JSON row per language (one process: base loads once)."""
+    from transcripts import LanguageUnsure, TranscribeOptions, transcribe
+    from transcripts.api import language_vote
+    from transcripts.audio import AudioFile
+    from transcripts.engines import get_engine
+    get_engine(TranscribeOptions(model="base"))
+    for lang, audio, truth_path in zip(pairs[::3], pairs[1::3], pairs[2::3]):
+        ref = json.loads(Path(truth_path).read_text())["text"]
+        row: dict = {"lang": lang, "load1": os.getloadavg()[0]}
+        t0 = time.perf_counter()
+        stated = transcribe(audio, TranscribeOptions(model="base", language=lang))
+        row.update(duration=stated.duration, rtf=(time.perf_counter() - t0) / stated.duration,
+                   wer_stated=_wer(ref, stated.text()), coverage_stated=stated.coverage, gaps_stated=_gap_seconds(stated))
+        free = transcribe(audio, TranscribeOptions(model="base", language=None))
+        row.update(detected=free.language, wer_detected=_wer(ref, free.text()), coverage_detected=free.coverage,
+                   gaps_detected=_gap_seconds(free), text_detected=free.text()[:80])
+        listed = [lang, "en"] if lang != "en" else ["sv", "en"]
+        opts = TranscribeOptions(model="base", language=None, languages=listed)
+        with AudioFile(audio) as recording:
+            vote = language_vote(recording, opts)
+        row.update(listed=listed, vote=vote.language, sure=vote.sure, probabilities=vote.probabilities,
+                   heard=list(vote.heard), windows=vote.windows)
+        try:  # what the pipeline does with it: transcribed in the winner, or held before decoding
+            row["restricted"] = transcribe(audio, opts).language if vote.sure else None
+        except LanguageUnsure as exc:
+            row["restricted"], row["held"] = None, exc.reason
+        print(json.dumps(row), flush=True)
+
+
+def _chapters_report(rows: list[dict]) -> str:
+    load = [r["load1"] for r in rows]
+    lines = [CHAPTERS_HEADING, "",
+             "Recordings: tests/data/scripts/lang-ten-{da,sv,ms,de,fr,en}.json, the same ten turns translated, "
+             "espeak-ng, two voices each (the second 3 dB quieter). Model: the multilingual base "
+             f"(`whisper_model = \"base\"`), default options, one process; 2 shared cores (1-min load average "
+             f"{min(load):.1f}–{max(load):.1f}). \"Speech with no words\" is the VAD speech no decode gave words "
+             "for, marked `[inaudible N s]` in every format; coverage is the share of VAD speech with words. "
+             "Command: `.venv/bin/python bench/languages.py --chapters`.", "",
+             "| language | duration (s) | WER, stated | coverage, stated | no words, stated (s) | detected as "
+             "| WER, detected | coverage, detected | no words, detected (s) | among `[x, en]` (English: `[sv, en]`): probabilities "
+             "| outcome | RTF, stated |",
+             "|---|---:|---:|---:|---:|---|---:|---:|---:|---|---|---:|"]
+    for r in rows:
+        probs = ", ".join(f"{k} {v:.3f}" for k, v in r["probabilities"].items())
+        heard = f" (heard {r['heard'][0]} {r['heard'][1]:.2f})" if r["heard"][0] not in r["probabilities"] else ""
+        outcome = f"transcribed as `{r['restricted']}`" if r.get("restricted") else "**held**: asks for its language"
+        lines.append(f"| {r['lang']} | {r['duration']:.1f} | {r['wer_stated']:.2f} | {r['coverage_stated']:.1%} "
+                     f"| {r['gaps_stated']:.1f} | `{r['detected']}` | {r['wer_detected']:.2f} "
+                     f"| {r['coverage_detected']:.1%} | {r['gaps_detected']:.1f} | {probs}{heard} | {outcome} "
+                     f"| {r['rtf']:.2f} |")
+    return "\n".join(lines) + "\n"
+
+
+def _write_section(path: Path, heading: str, text: str | None, head: str | None = None) -> None:
+    """Write ``head`` (the main report; None keeps the file's) and the section from ``heading`` on (None keeps it)."""
+    old = path.read_text() if path.exists() else ""
+    old_head, _, old_tail = old.partition(heading)
+    head = old_head.rstrip() + "\n" if head is None else head
+    tail = text if text is not None else (heading + old_tail if old_tail else "")
+    path.write_text(head + ("\n" + tail if tail else ""))
+
+
+def _chapters_main(work: Path) -> None:
+    from tests.support.synth import render
+    work.mkdir(parents=True, exist_ok=True)
+    args = []
+    for lang in CHAPTERS:
+        script = ROOT / f"tests/data/scripts/lang-ten-{lang}.json"
+        stem = work / f"ten-{lang}-{hashlib.sha256(script.read_bytes()).hexdigest()[:12]}"
+        if not Path(f"{stem}.wav").exists():
+            render(script, stem)
+        args += [lang, f"{stem}.wav", f"{stem}.truth.json"]
+    rows = _run(["--chapters-run", *args])
+    if len(rows) == len(CHAPTERS):
+        section = _chapters_report(rows)
+        _write_section(ROOT / "docs/bench/languages.md", CHAPTERS_HEADING, section)
+        print(section, flush=True)
+
+
 def _run(args: list[str]) -> list[dict]:
     out = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True)
     rows = [json.loads(x) for x in out.stdout.splitlines() if x.startswith("{")]
@@ -108,11 +205,17 @@ def main() -> None:
     ap.add_argument("--openai", action="store_true", help="also openai-whisper on the converted base model")
     ap.add_argument("--one", nargs=5, help=argparse.SUPPRESS)
     ap.add_argument("--detect", nargs="+", help=argparse.SUPPRESS)
+    ap.add_argument("--chapters", action="store_true", help="only the ten-turn discussion in six languages")
+    ap.add_argument("--chapters-run", nargs="+", help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.one:
         return _one(*a.one)
     if a.detect:
         return _detect(a.detect)
+    if a.chapters_run:
+        return _chapters(a.chapters_run)
+    if a.chapters:
+        return _chapters_main(Path(tempfile.gettempdir()) / "chorus-bench-lang")
     from tests.support.synth import render
     work = Path(tempfile.mkdtemp(prefix="bench-lang-"))
     rec = {}
@@ -155,7 +258,7 @@ def _report(rows: list[dict], detections: list[dict]) -> None:
               "4 windows spread over the speech | Chorus detection time (s) |", "|---|---|---|---|---:|"]
     lines += [f"| {RECORDINGS[d['recording']]} | {d['first30']} | {d['fw4']} | {d['chorus']} | {d['chorus_s']:.2f} |"
               for d in detections]
-    (out / "languages.md").write_text("\n".join(lines) + "\n")
+    _write_section(out / "languages.md", CHAPTERS_HEADING, None, head="\n".join(lines) + "\n")
     print("\n".join(lines), flush=True)
     _plot([r for r in rows if "rtf" in r], out / "languages.png")
 
