@@ -85,3 +85,31 @@ def bucket(seaweed, request):
     b = Bucket(name, seaweed.endpoint_url, access_key=key, secret_key=secret, region="us-east-1")
     b.ensure()
     return b
+
+
+# One browser for the whole session: Playwright's sync API can run only one instance per thread, so the
+# page tests (tests/feeds) and the editor tests (tests/editor) must share it, not each start their own.
+CHROMIUM = Path("/usr/bin/chromium")
+AXE = Path(__file__).resolve().parents[1] / ".venv" / "axe-core" / "axe.min.js"
+_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+         "--no-first-run", "--disable-sync"]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium, headless. Missing is a failure, not a skip."""
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium (see .ci/run)", pytrace=False)
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="session")
+def axe_js() -> Path:
+    """axe-core's script, as ``make test`` fetched it (npm pack). Missing is a failure, not a skip."""
+    if not AXE.is_file():
+        pytest.fail(f"{AXE} is missing: run make test (it fetches axe-core with npm pack)", pytrace=False)
+    return AXE

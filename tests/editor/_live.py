@@ -3,7 +3,7 @@ loopback port, with a real SQLite catalog, users, and an episode really publishe
 by the pipeline's own steps (generated speech encoded by ffmpeg; the transcript from the script's truth,
 every seventh word marked unsure as a recogniser's are). Shared by the browser and accessibility tests.
 
-Import the fixtures into a test module: ``from tests.editor._live import live, browser, axe_js  # noqa: F401``.
+Import the fixtures into a test module: ``from tests.editor._live import live  # noqa: F401`` (``browser`` and ``axe_js`` come from tests/conftest.py).
 """
 from __future__ import annotations
 
@@ -19,9 +19,8 @@ from chorus.showfeed import feed_key
 from chorus.steps import Context
 from tests.chorus.test_publish import _transcript_and_notes, make_bucket, show_env
 from tests.editor.conftest import PASSWORDS, ROLES
-from tests.feeds.conftest import axe_js, browser  # noqa: F401 - Debian's Chromium and axe-core, shared
 
-__all__ = ["live", "browser", "axe_js", "log_in", "PASSWORDS"]
+__all__ = ["live", "log_in", "PASSWORDS"]
 
 
 def _publish(ctx: Context, wav: Path, truth: dict, root: Path, title: str) -> int:

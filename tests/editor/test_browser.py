@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import select
 
 from chorus.catalog import Episode
-from tests.editor._live import axe_js, browser, live, log_in  # noqa: F401 - fixtures
+from tests.editor._live import live, log_in  # noqa: F401 - fixtures
 from tests.editor.conftest import add_episode, machine_transcript
 
 PLAYER = "document.getElementById('player')"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from chorus import accounts
-from tests.editor._live import axe_js, browser, live, log_in  # noqa: F401 - fixtures
+from tests.editor._live import live, log_in  # noqa: F401 - fixtures
 
 PLAYER = "document.getElementById('player')"
 

@@ -1,38 +1,11 @@
-"""Fixtures for the page tests in a real browser: Debian's Chromium through Playwright (never
-downloaded), axe-core from ``make test`` (npm), and a transcript timed from the generated panel's truth."""
+"""Fixtures for the page tests: a transcript timed from the generated panel's truth (the browser and
+axe-core fixtures are session-wide, in tests/conftest.py)."""
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 
 from transcripts import Segment, Transcript, Word
-
-CHROMIUM = Path("/usr/bin/chromium")
-AXE = Path(__file__).resolve().parents[2] / ".venv" / "axe-core" / "axe.min.js"
-_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-         "--no-first-run", "--disable-sync"]
-
-
-@pytest.fixture(scope="session")
-def browser():
-    """Debian's Chromium, headless. Missing is a failure, not a skip."""
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium (see .ci/run)", pytrace=False)
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=_ARGS)
-        yield b
-        b.close()
-
-
-@pytest.fixture(scope="session")
-def axe_js() -> Path:
-    """axe-core's script, as ``make test`` fetched it (npm pack). Missing is a failure, not a skip."""
-    if not AXE.is_file():
-        pytest.fail(f"{AXE} is missing: run make test (it fetches axe-core with npm pack)", pytrace=False)
-    return AXE
-
 
 @pytest.fixture(scope="session")
 def truth_transcript(panel) -> Transcript:
