@@ -13,6 +13,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator
 
+import orjson
 from sqlalchemy import (JSON, DateTime, ForeignKey, Integer, String, Text, TypeDecorator, UniqueConstraint,
                         create_engine, event, func, select)
 from sqlalchemy.engine import make_url
@@ -259,7 +260,9 @@ class Catalog(RevisionQueries):
             db = make_url(url).database
             if db and db != ":memory:":
                 Path(db).parent.mkdir(parents=True, exist_ok=True)
-        self.engine = create_engine(url, **kwargs)
+        # orjson for the JSON columns: a 20,000-word transcript revision encodes in about 9 ms instead of
+        # json's 108 ms (bench/editor.py's save profile), and reads back in about half the time
+        self.engine = create_engine(url, json_serializer=_json_dumps, json_deserializer=orjson.loads, **kwargs)
         if url.startswith("sqlite"):
             event.listen(self.engine, "connect", _sqlite_pragmas)
         _Base.metadata.create_all(self.engine)
@@ -333,6 +336,19 @@ class Catalog(RevisionQueries):
                     s.add(_FeedItemDigest(show_slug=show_slug, guid=guid, sha256=sha))
                 elif old[guid] != sha:
                     s.get_one(_FeedItemDigest, (show_slug, guid)).sha256 = sha
+
+
+def _json_default(value: Any) -> Any:
+    if hasattr(value, "item"):  # numpy scalars (measurements from the media steps)
+        return value.item()
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def _json_dumps(value: Any) -> str:
+    """JSON text of a column value, as ``json.dumps`` would store it (orjson, numpy scalars as numbers)."""
+    return orjson.dumps(value, default=_json_default, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
 def _sqlite_pragmas(dbapi_conn, _record):
