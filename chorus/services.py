@@ -72,6 +72,9 @@ def ensure_port_free(host: str, port: int, what: str, setting: str) -> None:
     """Raise a one-line ``ChorusError`` when another program already listens on ``host:port`` (a second
     SeaweedFS there would fail to bind while Chorus talked to the other one, with its other credentials)."""
     with socket.socket() as s:
+        # SO_REUSEADDR, as servers bind: connections of a store that just stopped (TIME_WAIT) do not count,
+        # only a program listening there now
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind((host, port))
         except OSError:

@@ -114,3 +114,28 @@ def test_a_taken_s3_port_is_one_clear_line_naming_the_setting(tmp_path):
     message = str(e.value)
     assert f"127.0.0.1:{port}" in message and "embedded.s3_port" in message and "\n" not in message
     assert not (tmp_path / "s3" / "endpoint.json").exists()
+
+
+
+def test_a_store_stopped_a_moment_ago_can_start_again_on_its_port(tmp_path):
+    """A store stopped while a client was connected leaves its side of the connection in TIME_WAIT; that
+    is not 'another program on the port': starting again there works (as chorus run, then a reader, do)."""
+    import socket
+    import urllib.error
+    import urllib.request
+
+    from chorus.services import SeaweedFS, free_port
+
+    port = free_port()
+    with SeaweedFS(tmp_path / "s3", s3_port=port) as store:
+        client = socket.create_connection(("127.0.0.1", port), timeout=5)  # open while the store stops
+        try:
+            urllib.request.urlopen(store.endpoint_url + "/", timeout=10).close()
+        except urllib.error.HTTPError:
+            pass
+    client.close()
+    with SeaweedFS(tmp_path / "s3", s3_port=port) as again:
+        try:
+            urllib.request.urlopen(again.endpoint_url + "/", timeout=10).close()
+        except urllib.error.HTTPError as e:
+            assert e.code in (403, 404), e  # an S3 answer: the store is up
