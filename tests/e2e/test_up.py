@@ -140,8 +140,14 @@ def test_up_publishes_the_sample_through_its_deployment_and_stops_cleanly(tmp_pa
         headers, audio = _fetch(enc["url"])
         assert len(audio) == enc["file_size"] and headers["Content-Type"] == "audio/mpeg"
         assert (up.data / "prefect").is_dir()  # Prefect's home is inside the data dir
-        runs = [r for r in up.flow_runs() if r.name == "publish finding-your-people.mp3"]
-        assert len(runs) == 1 and runs[0].deployment_id is not None and runs[0].state.is_completed()
+        # the feed is written before the run's last step (archiving, its artifact): wait for the run to end
+        deadline = time.monotonic() + 120
+        while True:
+            runs = [r for r in up.flow_runs() if r.name == "publish finding-your-people.mp3"]
+            if time.monotonic() > deadline or (runs and runs[0].state.is_final()):
+                break
+            time.sleep(1)
+        assert len(runs) == 1 and runs[0].deployment_id is not None and runs[0].state.is_completed(), runs
         assert not any(up.inbox.iterdir()), "the sample left the inbox: claimed, then archived"
         assert (up.data / "archive" / "finding-your-people.mp3").is_file()
     finally:
