@@ -24,7 +24,7 @@ from chorus.catalog_revisions import MACHINE, RevisionQueries, RevisionSummary
 __all__ = [
     "Catalog", "Show", "Episode", "EpisodeEvent", "TranscriptRevision", "NotesRevision", "STATUSES", "utcnow",
     "MACHINE", "KINDS", "User", "ApiToken", "LoginSession", "RevisionInfo", "Approval", "Draft", "EditingPresence",
-    "RevisionSummary",
+    "RevisionSummary", "PrivacyFlag", "Redaction",
 ]
 
 STATUSES = ("claimed", "mastering", "transcribing", "drafted", "in_review", "approved", "rendering", "releasing",
@@ -237,6 +237,59 @@ class EditingPresence(_Base):
     user: Mapped[str] = mapped_column(String(40))
     since: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PrivacyFlag(_Base):
+    """Personal data found in an episode's transcript (``transcripts.privacy.Flag``), and what a reviewer
+    decided: ``open`` until someone redacts it (``redacted``) or dismisses it with a reason (``dismissed``).
+    Once redacted, ``text`` is cleared: the catalog never keeps removed words."""
+
+    __tablename__ = "privacy_flags"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    episode_id: Mapped[int] = mapped_column(ForeignKey("episodes.id"), index=True)
+    revision: Mapped[int]
+    """The transcript revision the word indices refer to."""
+    first: Mapped[int]
+    last: Mapped[int]
+    start: Mapped[float]
+    end: Mapped[float]
+    kind: Mapped[str] = mapped_column(String(20))
+    text: Mapped[str | None] = mapped_column(Text)
+    score: Mapped[float] = mapped_column(default=0.0)
+    state: Mapped[str] = mapped_column(String(12), default="open")
+    decided_by: Mapped[str | None] = mapped_column(String(40))
+    decided_at: Mapped[datetime | None]
+    reason: Mapped[str | None] = mapped_column(Text)
+    """Why it was dismissed (the reviewer's words)."""
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Redaction(_Base):
+    """Who redacted what kind of item in an episode, when, where in the audio, and whether the check
+    after republishing passed. Never the removed words: ``digests`` holds salted SHA-256 digests of them
+    (what the check searches the bucket and the re-transcribed audio for), cleared once the check passes."""
+
+    __tablename__ = "redactions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    episode_id: Mapped[int] = mapped_column(ForeignKey("episodes.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    """A flag kind (``person``, ``phone``...) or ``manual``."""
+    flag_id: Mapped[int | None] = mapped_column(ForeignKey("privacy_flags.id"))
+    spans: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    """``{"times": [[start, end], ...]}``: every occurrence, in mastered-audio seconds (bleeped or silenced)."""
+    redacted_by: Mapped[str] = mapped_column(String(40))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    revision: Mapped[int | None]
+    """The transcript revision that carries the redaction."""
+    scrubbed: Mapped[int] = mapped_column(default=0)
+    """How many earlier revisions and drafts were scrubbed (the audited exception to append-only)."""
+    digests: Mapped[dict[str, Any] | None] = mapped_column(default=None)
+    """``{"salt": hex, "phrases": [hex digest of each normalised phrase/token, ...], "max_tokens": n}``; None once verified."""
+    verified: Mapped[bool | None] = mapped_column(default=None)
+    """None: not checked yet; True: the check after republishing passed; False: it failed (the episode stays held)."""
+    verified_at: Mapped[datetime | None]
+    check: Mapped[dict[str, Any] | None] = mapped_column(default=None)
+    """What the last check found: counts per place (never words)."""
 
 
 class _FeedItemDigest(_Base):

@@ -150,6 +150,17 @@ class ShowSettings(BaseModel):
     languages: list[str] = Field(
         default_factory=list, description="Languages the show's episodes may be in (BCP 47, two or more, e.g. "
         "[\"sv\", \"en\"]): each episode's is detected among them, and held when unsure; empty: always `language`.")
+    review: Literal["after", "flagged", "before"] = Field(
+        "flagged", description="Review before publishing: \"after\" publishes at once (review later); \"flagged\" "
+        "holds an episode in which personal data was flagged until an organiser approves it; \"before\" holds every episode.")
+    redaction: Literal["bleep", "silence"] = Field(
+        "bleep", description="What a redacted span sounds like: a 1 kHz bleep or silence (its words' times plus 100 ms each side).")
+    people: list[str] = Field(
+        default_factory=list, description="Hosts and regular guests: their names are never flagged as personal data "
+        "(an episode's sidecar `people` are added to these).")
+    privacy_allow: list[str] = Field(
+        default_factory=list, description="Names and phrases never flagged as personal data (helplines, public "
+        "organisations the show mentions, e.g. \"Samaritans\").")
 
     @field_validator("artwork", "intro", "outro", mode="before")
     @classmethod
