@@ -362,7 +362,9 @@ class Catalog(RevisionQueries):
              .where(Show.slug == show_slug, Episode.status != "unpublished", Episode.published_at.is_not(None),
                     Episode.published_at <= now)
              .order_by(Episode.published_at.desc(), Episode.id.desc()))
-        return [ep for ep in s.scalars(q) if ep.objects and "mp3" in ep.objects]
+        # a held episode (in review, its objects under the private prefix) is not public in any form
+        return [ep for ep in s.scalars(q) if ep.objects and "mp3" in ep.objects and ep.status != "in_review"
+                and not ep.objects["mp3"].get("private")]
 
     def due(self, s: Session, now: datetime | None = None) -> list[Episode]:
         """Scheduled episodes whose release time has come (their show's feed must be rebuilt)."""
@@ -371,6 +373,19 @@ class Catalog(RevisionQueries):
 
     def next_number(self, s: Session, show_id: int) -> int:
         return (s.scalar(select(func.max(Episode.number)).where(Episode.show_id == show_id)) or 0) + 1
+
+    def forget_removed(self) -> None:
+        """Make rows that a redaction overwrote unrecoverable from the database files: SQLite zeroes freed
+        content (``secure_delete``) and its write-ahead log is checkpointed and truncated here; PostgreSQL
+        keeps old row versions until a ``VACUUM FULL`` rewrites the scrubbed tables."""
+        tables = ("transcript_revisions", "notes_revisions", "drafts", "privacy_flags", "episodes")
+        if self.engine.dialect.name == "sqlite":
+            with self.engine.connect() as conn:
+                conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        elif self.engine.dialect.name == "postgresql":
+            with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                for table in tables:
+                    conn.exec_driver_sql(f"VACUUM FULL {table}")
 
     def feed_item_digests(self, show_slug: str) -> dict[str, str]:
         """Digests of the show's feed items that passed validation, by guid (``feeds.FeedCheck.digests``)."""
@@ -408,4 +423,6 @@ def _sqlite_pragmas(dbapi_conn, _record):
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA foreign_keys=ON")
+    # a redaction scrubs revisions in place: deleted and overwritten content is zeroed, never left in free pages
+    cur.execute("PRAGMA secure_delete=ON")
     cur.close()
