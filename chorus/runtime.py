@@ -11,7 +11,7 @@ from chorus.services import SeaweedFS, running_seaweed
 from chorus.settings import Settings
 from chorus.storage import Bucket, StoreUnavailable
 
-__all__ = ["uses_embedded_s3", "open_bucket"]
+__all__ = ["uses_embedded_s3", "open_bucket", "public_prefixes"]
 
 
 def uses_embedded_s3(settings: Settings) -> bool:
@@ -24,6 +24,22 @@ def uses_embedded_s3(settings: Settings) -> bool:
     except Exception:  # a broken profile: fall back to the embedded store, boto3 will complain later
         return True
     return "amazonaws.com" in endpoint
+
+
+def public_prefixes(settings: Settings) -> list[str]:
+    """What anyone may read in the embedded store, as ``"<bucket>/<key prefix>"``: the public prefix, or
+    (with none) each configured show's folder. The private prefix is never among them.
+
+    >>> from chorus.settings import PublishSettings
+    >>> public_prefixes(Settings(publish=PublishSettings(bucket="pods", prefix="public")))
+    ['pods/public']
+    >>> public_prefixes(Settings(publish=PublishSettings(bucket="pods")))
+    ['pods/community-podcast']
+    """
+    pub = settings.publish
+    if pub.prefix.strip("/"):
+        return [f"{pub.bucket}/{pub.prefix.strip('/')}"]
+    return [f"{pub.bucket}/{slug}" for slug in settings.shows]
 
 
 @contextmanager
@@ -39,7 +55,8 @@ def open_bucket(settings: Settings, start_embedded: bool = True) -> Iterator[Buc
         bucket.ensure()
         yield bucket
         return
-    store = SeaweedFS(settings.path("s3"), settings.embedded.s3_host, settings.embedded.s3_port)
+    store = SeaweedFS(settings.path("s3"), settings.embedded.s3_host, settings.embedded.s3_port,
+                      public_prefixes=public_prefixes(settings))
     endpoint = running_seaweed(store.dir)
     started = None
     if endpoint is None:

@@ -18,7 +18,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence
 
 from chorus.errors import ChorusError
 
@@ -127,17 +127,24 @@ def _wait_http(url: str, timeout: float, proc: subprocess.Popen, log: Path, what
 
 
 class SeaweedFS:
-    """``weed mini``: a complete S3 endpoint in one process, with anonymous public reads.
+    """``weed mini``: a complete S3 endpoint in one process, with anonymous reads of the public part only.
 
     Credentials for the writer identity are generated on first start and kept (mode 0600) in
     ``<dir>/credentials.json``, never in the repository.
+
+    ``public_prefixes``: ``"<bucket>/<key prefix>"`` entries that anyone may GET (``chorus.runtime``
+    passes the public prefix, or each show's folder); anything else, the private prefix included, and
+    every listing answer 403 to an anonymous caller. ``None`` lets anyone read every object (benchmarks
+    and tests that need no private part); ``[]`` lets nobody read anything anonymously.
     """
 
-    def __init__(self, directory: Path, host: str = "127.0.0.1", s3_port: int = 8333):
+    def __init__(self, directory: Path, host: str = "127.0.0.1", s3_port: int = 8333,
+                 public_prefixes: Sequence[str] | None = None):
         self.dir = Path(directory).resolve()
         self.host = host
         self.s3_port = s3_port
         self.proc: subprocess.Popen | None = None
+        self.public_prefixes = None if public_prefixes is None else [_public_entry(p) for p in public_prefixes]
 
     @property
     def endpoint_url(self) -> str:
@@ -157,15 +164,57 @@ class SeaweedFS:
 
     def _write_config(self) -> Path:
         key, secret = self.credentials()
+        anonymous = ["Read"] if self.public_prefixes is None else [f"Read:{p}/*" for p in self.public_prefixes]
+        self._beacon = ("reload" + secrets.token_hex(6), secrets.token_urlsafe(24))
         cfg = {"identities": [
             {"name": "chorus", "credentials": [{"accessKey": key, "secretKey": secret}],
              "actions": ["Admin", "Read", "List", "Tagging", "Write"]},
-            {"name": "anonymous", "actions": ["Read"]},
+            {"name": "anonymous", "actions": anonymous},
+            # no rights at all: only shows, by authenticating, that this version of the file is loaded
+            {"name": "config-loaded", "credentials": [{"accessKey": self._beacon[0], "secretKey": self._beacon[1]}],
+             "actions": []},
         ]}
         path = self.dir / "s3.json"
         path.write_text(json.dumps(cfg))
         path.chmod(0o600)
         return path
+
+    def allow_public(self, *prefixes: str, timeout: float = 15.0) -> None:
+        """Let anyone GET objects under these ``"<bucket>/<key prefix>"`` entries as well, on the running
+        store: the identities file is rewritten and ``weed`` reloads it (SIGHUP); returns once it has.
+        A store started with ``public_prefixes=None`` already lets anyone read everything."""
+        if self.public_prefixes is None:
+            return
+        new = [e for e in (_public_entry(p) for p in prefixes) if e not in self.public_prefixes]
+        if not new:
+            return
+        self.public_prefixes.extend(new)
+        self._write_config()
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        os.kill(self.proc.pid, signal.SIGHUP)
+        deadline = time.monotonic() + timeout
+        while not self._beacon_answers():
+            if time.monotonic() > deadline:
+                raise ChorusError(f"SeaweedFS did not reload its identities within {timeout:.0f} s; see "
+                                  f"{self.dir / 'weed.log'}")
+            time.sleep(0.1)
+
+    def _beacon_answers(self) -> bool:
+        """True once the store accepts the newest identities file's beacon credentials."""
+        import boto3  # only here: the rest of this module needs no S3 client
+        from botocore.config import Config
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        client = boto3.session.Session().client(
+            "s3", endpoint_url=self.endpoint_url, aws_access_key_id=self._beacon[0],
+            aws_secret_access_key=self._beacon[1], region_name="us-east-1",
+            config=Config(retries={"max_attempts": 1}, connect_timeout=2, read_timeout=5))
+        try:
+            client.list_buckets()
+        except (ClientError, BotoCoreError):
+            return False
+        return True
 
     def start(self, timeout: float = 60.0) -> "SeaweedFS":
         ensure_port_free(self.host, self.s3_port, "the embedded S3 store", "embedded.s3_port")
@@ -198,6 +247,23 @@ class SeaweedFS:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+def _public_entry(entry: str) -> str:
+    """One ``"<bucket>/<key prefix>"`` entry of an anonymous read scope, without slashes at its ends.
+
+    >>> _public_entry("podcasts/public/")
+    'podcasts/public'
+    >>> _public_entry("podcasts")
+    Traceback (most recent call last):
+    ...
+    chorus.errors.ChorusError: a public prefix is '<bucket>/<key prefix>', not 'podcasts'
+    """
+    entry = str(entry).strip("/")
+    bucket, _, prefix = entry.partition("/")
+    if not bucket or not prefix or "//" in entry or any(seg in (".", "..") for seg in entry.split("/")):
+        raise ChorusError(f"a public prefix is '<bucket>/<key prefix>', not {entry!r}")
+    return entry
 
 
 def running_seaweed(directory: Path) -> str | None:

@@ -15,7 +15,7 @@ import unicodedata
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     NoDecode,
@@ -207,17 +207,30 @@ class PublishSettings(BaseModel):
         description="S3 endpoint; None uses boto3's chain (AWS_ENDPOINT_URL_S3, profiles), else the embedded SeaweedFS.",
     )
     region: str | None = Field(None, description="S3 region; None uses boto3's chain (AWS_REGION), else us-east-1.")
+    private_prefix: str = Field(
+        "private", description="Key prefix of what is never anonymously readable (held episodes, staged originals); "
+                               "the editor streams it to logged-in reviewers.")
 
-    @field_validator("prefix")
+    @field_validator("prefix", "private_prefix")
     @classmethod
-    def _safe_key_segments(cls, prefix: str) -> str:
+    def _safe_key_segments(cls, prefix: str, info: ValidationInfo) -> str:
         """Segments of ASCII letters, digits, ``._-``; no ``..``, no leading ``/``, no backslash."""
         prefix = prefix.strip().rstrip("/")
         if prefix and (prefix.startswith("/") or any(
                 seg in (".", "..") or not _KEY_SEGMENT.match(seg) for seg in prefix.split("/"))):
-            raise ValueError(f"prefix {prefix!r} must be key segments of ASCII letters, digits, '.', '_' and '-' "
-                             "separated by '/' (no leading '/', no '..', no backslash)")
+            raise ValueError(f"{info.field_name} {prefix!r} must be key segments of ASCII letters, digits, '.', '_' "
+                             "and '-' separated by '/' (no leading '/', no '..', no backslash)")
+        if not prefix and info.field_name == "private_prefix":
+            raise ValueError("private_prefix must not be empty: held episodes would be mixed with public objects")
         return prefix
+
+    @model_validator(mode="after")
+    def _private_apart_from_public(self) -> "PublishSettings":
+        public, private = self.prefix, self.private_prefix
+        if public and (private == public or private.startswith(public + "/") or public.startswith(private + "/")):
+            raise ValueError(f"private_prefix {private!r} must lie outside the public prefix {public!r} "
+                             "(anything under the public prefix is readable by anyone)")
+        return self
 
 
 class InboxSettings(BaseModel):
@@ -328,6 +341,14 @@ class Settings(BaseSettings):
             self.default_show = next(iter(self.shows))
         return self
 
+    @model_validator(mode="after")
+    def _private_prefix_is_no_show(self) -> "Settings":
+        first = self.publish.private_prefix.split("/")[0]
+        if not self.publish.prefix and first in self.shows:
+            raise ValueError(f"publish.private_prefix {self.publish.private_prefix!r} starts with the show slug "
+                             f"{first!r}: that show's public objects would share it; choose another private_prefix")
+        return self
+
     def get_show(self, slug: str | None = None) -> tuple[str, ShowSettings]:
         """The slug and settings of a show (the default show when ``slug`` is None)."""
         slug = validate_slug(slug, "show") if slug else self.default_show
@@ -346,6 +367,20 @@ class Settings(BaseSettings):
         """The bucket key prefix of a show's objects: ``<prefix>/<show>``."""
         prefix = self.publish.prefix.strip("/")
         return f"{prefix}/{show}" if prefix else show
+
+    def private_key(self, show: str, episode_id: int | str, name: str) -> str:
+        """The bucket key of a held episode's object: ``<private_prefix>/<show>/<episode_id>/<name>``.
+
+        ``name`` is a content hash plus an extension, never spoken words (keys outlive redactions).
+
+        >>> Settings().private_key("community-podcast", 7, "1f3e9a0b.mp3")
+        'private/community-podcast/7/1f3e9a0b.mp3'
+        """
+        show = validate_slug(show, "show")
+        if not re.fullmatch(r"[0-9]+", str(episode_id)) or not _KEY_SEGMENT.match(name) or name in (".", ".."):
+            raise SettingsError(f"a private key needs a numeric episode id and a plain file name, not "
+                                f"{str(episode_id)!r} and {name!r}")
+        return f"{self.publish.private_prefix.strip('/')}/{show}/{episode_id}/{name}"
 
     def path(self, name: Literal["prefect", "s3", "work", "archive", "failed"]) -> Path:
         return (self.data_dir / name).resolve()

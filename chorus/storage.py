@@ -23,8 +23,9 @@ from botocore.exceptions import (BotoCoreError, ClientError, ConnectionError as 
                                  NoCredentialsError, PartialCredentialsError)
 
 from chorus.errors import ChorusError
+from chorus.storage_private import ObjectVersion, _PrivateSide
 
-__all__ = ["Bucket", "StoredObject", "StoreError", "StoreUnavailable", "sha256_file", "content_type", "IMMUTABLE", "SHORT", "CORS_RULES",
+__all__ = ["Bucket", "StoredObject", "StoreError", "StoreUnavailable", "RangeNotSatisfiable", "ObjectVersion", "sha256_file", "content_type", "IMMUTABLE", "SHORT", "CORS_RULES",
            "PRECONDITION_FAILED"]
 
 _log = logging.getLogger(__name__)
@@ -53,6 +54,15 @@ class StoreUnavailable(StoreError):
     Publishing steps retry it with backoff for minutes; after that the recording is kept claimed
     (``waiting``) and tried again, never quarantined.
     """
+
+
+class RangeNotSatisfiable(StoreError):
+    """A byte range that starts past the object's end (HTTP 416); ``length`` is the object's size."""
+
+    def __init__(self, reason: str, path: str | None = None, length: int | None = None):
+        super().__init__(reason, path=path)
+        self.length = length
+        self.code = "InvalidRange"
 
 
 _TYPES = {
@@ -113,8 +123,12 @@ class StoredObject:
     """False when an identical object was already there (nothing sent)."""
 
 
-class Bucket:
-    """One bucket on one S3 endpoint, with the public base URL listeners fetch from."""
+class Bucket(_PrivateSide):
+    """One bucket on one S3 endpoint, with the public base URL listeners fetch from.
+
+    Versions, purging and Range reads (``versioning``, ``versions``, ``purge``, ``purge_prefix``,
+    ``purge_old_versions``, ``open_range``, ``check_private``) are in :mod:`chorus.storage_private`.
+    """
 
     def __init__(self, name: str, endpoint_url: str | None, public_base_url: str | None = None,
                  region: str | None = None, access_key: str | None = None, secret_key: str | None = None):

@@ -56,10 +56,14 @@ def panel(synth):
 
 @pytest.fixture(scope="session")
 def seaweed(tmp_path_factory):
-    """A real SeaweedFS S3 endpoint on free loopback ports, for the whole session."""
+    """A real SeaweedFS S3 endpoint on free loopback ports, for the whole session.
+
+    Anonymous reads are scoped as in production: nothing is public until a bucket's public folders are
+    allowed (``seaweed.allow_public("<bucket>/<prefix>", ...)``, as ``bucket`` and ``make_bucket`` do for
+    the show folders), so the private prefix answers 403 to anyone, as it must."""
     from chorus.services import SeaweedFS, free_port
 
-    store = SeaweedFS(tmp_path_factory.mktemp("seaweed"), s3_port=free_port())
+    store = SeaweedFS(tmp_path_factory.mktemp("seaweed"), s3_port=free_port(), public_prefixes=[])
     store.start()
     yield store
     store.stop()
@@ -75,7 +79,8 @@ def s3_env(seaweed):
 
 @pytest.fixture
 def bucket(seaweed, request):
-    """A fresh, empty bucket on the test SeaweedFS (one per test)."""
+    """A fresh, empty bucket on the test SeaweedFS (one per test); anyone may read its show folders
+    (``community-podcast/``, ``show/``, ``s/``), never its private prefix."""
     import re
 
     from chorus.storage import Bucket
@@ -84,6 +89,7 @@ def bucket(seaweed, request):
     name = re.sub(r"[^a-z0-9-]", "-", request.node.name.lower())[:40].strip("-") + f"-{id(request) % 10000}"
     b = Bucket(name, seaweed.endpoint_url, access_key=key, secret_key=secret, region="us-east-1")
     b.ensure()
+    seaweed.allow_public(f"{name}/community-podcast", f"{name}/show", f"{name}/s")
     return b
 
 

@@ -41,6 +41,7 @@ def make_bucket(seaweed, name: str) -> Bucket:
     key, secret = seaweed.credentials()
     b = Bucket(name, seaweed.endpoint_url, access_key=key, secret_key=secret, region="us-east-1")
     b.ensure()
+    seaweed.allow_public(f"{name}/community-podcast")  # the default show's folder, as chorus.runtime scopes it
     return b
 
 
