@@ -79,7 +79,7 @@ def _num_words(n: int) -> str:
 def _year_words(y: int) -> str:
     """Spell a year as spoken: 1984 -> nineteen eighty four, 2007 -> two thousand and seven."""
     if 2000 <= y < 2010:
-        return "two thousand and " + _DIGIT[y - 2000]
+        return "two thousand" + ("" if y == 2000 else " and " + _DIGIT[y - 2000])
     hi, lo = divmod(y, 100)
     return _num_words(hi) + " " + ("hundred" if lo == 0 else ("oh " + _DIGIT[lo] if lo < 10 else _num_words(lo)))
 
