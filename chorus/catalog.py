@@ -20,6 +20,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship, sessionmaker
 
 from chorus.catalog_revisions import MACHINE, RevisionQueries, RevisionSummary
+from chorus.catalog_schema import prepare as prepare_schema
 
 __all__ = [
     "Catalog", "Show", "Episode", "EpisodeEvent", "TranscriptRevision", "NotesRevision", "STATUSES", "utcnow",
@@ -51,7 +52,7 @@ class _UTCDateTime(TypeDecorator):
     def process_result_value(self, value, dialect):  # noqa: ARG002
         if value is not None and value.tzinfo is None:
             return value.replace(tzinfo=timezone.utc)
-        return value
+        return value.astimezone(timezone.utc) if value is not None else None  # PostgreSQL: the session's zone
 
 
 class _Base(DeclarativeBase):
@@ -318,7 +319,7 @@ class Catalog(RevisionQueries):
         self.engine = create_engine(url, json_serializer=_json_dumps, json_deserializer=orjson.loads, **kwargs)
         if url.startswith("sqlite"):
             event.listen(self.engine, "connect", _sqlite_pragmas)
-        _Base.metadata.create_all(self.engine)
+        prepare_schema(self.engine, _Base.metadata)  # create, or upgrade (chorus.catalog_schema)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @contextmanager

@@ -64,11 +64,13 @@ def _kind(kind: Any) -> tuple[str, Any]:
 
 
 def _lost_race(e: Exception) -> bool:
-    """True when ``e`` means another writer got there first (try again), not a real error."""
+    """True when ``e`` means another writer got there first (try again), not a real error: a unique key
+    taken meanwhile (SQLite ``UNIQUE constraint failed``, PostgreSQL ``duplicate key ... unique constraint``),
+    a locked SQLite file, or a PostgreSQL deadlock or serialisation failure."""
     text = str(getattr(e, "orig", e)).lower()
     if isinstance(e, IntegrityError):
-        return "foreign key" not in text
-    return "locked" in text or "busy" in text
+        return "unique" in text
+    return any(word in text for word in ("locked", "busy", "deadlock detected", "could not serialize"))
 
 
 def _retrying(fn):

@@ -21,6 +21,7 @@ from rich.console import Console
 
 from chorus.catalog import Catalog
 from chorus.cli_common import ConfigOpt, DataOpt, err, fail, load
+from chorus.cli_db import app as db_app
 from chorus.cli_users import app as user_app
 from chorus.errors import ChorusError
 from chorus.reporting import episode_rows, status_table
@@ -329,6 +330,7 @@ app.add_typer(user_app, name="user")  # chorus user add|list|remove|token
 
 
 def main() -> None:  # pragma: no cover - console entry point
+app.add_typer(db_app, name="db")  # chorus db upgrade|current|backup (chorus.cli_db)
     app()
 
 

@@ -29,6 +29,7 @@ from prefect.types.entrypoint import EntrypointType
 from sqlalchemy import func, select
 
 from chorus.catalog import Catalog, Episode, utcnow
+from chorus.catalog_schema import upgrade_url
 from chorus.errors import ChorusError
 from chorus.runtime import open_bucket, uses_embedded_s3
 from chorus.services import PrefectServer, free_port
@@ -83,6 +84,7 @@ class Service:
         """Start everything, print the default show's feed URL with ``feed_line``, watch until stopped."""
         settings = self.settings
         self.inbox.mkdir(parents=True, exist_ok=True)
+        upgrade_url(settings.catalog, say=self.say)  # pending migrations, after a backup of a SQLite catalog
         server = editor = None
         try:
             with open_bucket(settings) as bucket:

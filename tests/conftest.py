@@ -119,3 +119,25 @@ def axe_js() -> Path:
     if not AXE.is_file():
         pytest.fail(f"{AXE} is missing: run make test (it fetches axe-core with npm pack)", pytrace=False)
     return AXE
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A throwaway PostgreSQL cluster (Debian's ``postgresql`` package) on a free loopback port, for the
+    whole session (``tests.support.postgres``); ``postgres.database()`` makes a fresh database."""
+    from chorus.services import free_port
+    from tests.support.postgres import PostgresCluster, pg_bin
+
+    try:
+        pg_bin("initdb")
+    except FileNotFoundError as e:  # not a skip: the PostgreSQL tests are part of the suite
+        pytest.fail(str(e), pytrace=False)
+    cluster = PostgresCluster(free_port()).start()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture
+def pg_url(postgres) -> str:
+    """The URL of a fresh, empty PostgreSQL database for this test."""
+    return postgres.database()
