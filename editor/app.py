@@ -1,8 +1,8 @@
 """The editor's FastAPI application: pages, the JSON API, static files and the security headers.
 
 ``create_app(settings, catalog=None, bucket=None, republish=None)``: ``catalog`` defaults to the one
-the settings name; ``bucket`` (a ``chorus.storage.Bucket``) lets the player sign private media URLs
-and lets approval republish; ``republish(episode_id)`` starts a republish (``chorus up`` passes one that
+the settings name; ``bucket`` (a ``chorus.storage.Bucket``) lets ``/media/...`` stream held episodes
+(``editor.media``) and lets approval republish; ``republish(episode_id)`` starts a republish (``chorus up`` passes one that
 starts the ``republish-episode`` deployment; by default, with a bucket, the release runs in a thread).
 Templates and static files are read from this package's folder, whatever the working directory.
 """
@@ -26,6 +26,7 @@ from chorus.errors import ChorusError
 from chorus.settings import Settings
 
 from editor import api, pages
+from editor import media
 from editor.auth import LoginLimiter, identify
 from editor.errors import EditorError
 from editor.service import Republisher, thread_republisher
@@ -77,6 +78,7 @@ def create_app(settings: Settings, catalog: Catalog | None = None, bucket: Any =
                               LoginLimiter(settings.editor.login_attempts, settings.editor.login_window_seconds),
                               templates)
     app.include_router(api.router)
+    app.include_router(media.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=HERE / "static", check_dir=False), name="static")
     csp = _csp(bucket)
@@ -89,7 +91,7 @@ def create_app(settings: Settings, catalog: Catalog | None = None, bucket: Any =
         response.headers["X-Frame-Options"] = "DENY"
         response.headers["Referrer-Policy"] = "same-origin"
         if not request.url.path.startswith("/static/"):
-            response.headers["Cache-Control"] = "no-store"
+            response.headers["Cache-Control"] = "private, no-store"
         return response
 
     def _error(request: Request, status: int, text: str, extra: dict | None = None) -> Response:

@@ -55,16 +55,17 @@ def transcript_figures(catalog: Catalog, episode_id: int, number: int) -> tuple[
 
 
 def media_urls(ep: Episode, bucket: Any) -> dict:
-    """Where the editor's player gets the audio, video and captions: public URLs, or short-lived signed
-    ones while the episode is held in the private prefix."""
+    """Where the editor's player gets the audio, video and captions: the public URLs of a live episode;
+    for any other (held, drafted, unpublished) the editor's own ``/media/<id>/<kind>``, which streams from
+    the private prefix to logged-in users only. Never a signed bucket URL: anyone with the link could
+    read it."""
     def url(kind: str) -> str | None:
         obj = (ep.objects or {}).get(kind)
         if not obj:
             return None
-        if bucket is not None and obj.get("key") and ep.status not in _LIVE:
-            return bucket.client.generate_presigned_url(
-                "get_object", Params={"Bucket": bucket.name, "Key": obj["key"]}, ExpiresIn=6 * 3600)
-        return obj.get("url")
+        if ep.status in _LIVE and obj.get("url"):
+            return obj["url"]
+        return f"/media/{ep.id}/{kind}" if obj.get("key") else None
     return {"audio_url": url("mp3"), "video_url": url("mp4"), "vtt_url": url("vtt"), "duration": ep.duration}
 
 

@@ -135,6 +135,11 @@ def test_open_range_streams_exact_bytes(bucket):
     status, h, body = _read(bucket.open_range(key, None))
     assert (status, body, h["Content-Length"]) == (200, data, "1024") and "Content-Range" not in h
     assert _read(bucket.open_range(key, "bytes=0-1,5-6"))[0] == 200   # several ranges: the whole object
+    big = f"private/{SHOW}/7/00112233aabbccee.mp3"
+    bucket.put_bytes(big, data * 200)                  # 200 KiB: streamed in chunks, never read whole
+    status, h, chunks = bucket.open_range(big, "bytes=0-")
+    sizes = [len(c) for c in chunks]
+    assert status == 206 and sum(sizes) == len(data) * 200 and len(sizes) > 1 and max(sizes) <= 64 << 10
     with pytest.raises(RangeNotSatisfiable) as e:
         bucket.open_range(key, "bytes=5000-")
     assert e.value.length == 1024 and "\n" not in str(e.value)
