@@ -107,6 +107,7 @@ def flags(catalog: Catalog, episode_id: int) -> list[dict]:
     """The episode's flags in time order, each ``{"id", "revision", "first", "last", "start", "end", "kind",
     "text", "score", "state", "decided_by", "decided_at", "reason"}`` (``text`` None once redacted)."""
     with catalog.session() as s:
+        _episode(s, episode_id)
         q = select(PrivacyFlag).where(PrivacyFlag.episode_id == episode_id).order_by(PrivacyFlag.start,
                                                                                      PrivacyFlag.id)
         return [_flag_dict(f) for f in s.scalars(q)]
