@@ -25,7 +25,7 @@ from chorus.catalog import Catalog
 from chorus.errors import ChorusError
 from chorus.settings import Settings
 
-from editor import api, pages
+from editor import api, pages, privacy_api
 from editor import media
 from editor.auth import LoginLimiter, identify
 from editor.errors import EditorError
@@ -79,6 +79,7 @@ def create_app(settings: Settings, catalog: Catalog | None = None, bucket: Any =
                               templates)
     app.include_router(api.router)
     app.include_router(media.router)
+    app.include_router(privacy_api.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=HERE / "static", check_dir=False), name="static")
     csp = _csp(bucket)

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from chorus.catalog import Catalog, Episode, Show, TranscriptRevision
+from chorus.catalog import Catalog, Episode, PrivacyFlag, Show, TranscriptRevision
 from chorus.settings import Settings
 from chorus.showfeed import episode_page_key
 from transcripts import Transcript
@@ -69,6 +69,14 @@ def media_urls(ep: Episode, bucket: Any) -> dict:
     return {"audio_url": url("mp3"), "video_url": url("mp4"), "vtt_url": url("vtt"), "duration": ep.duration}
 
 
+def _flags_open(catalog: Catalog, episode_id: int) -> dict[str, int]:
+    """How many personal-data flags of the episode are still open, by kind (never the flagged words)."""
+    with catalog.session() as s:
+        rows = s.execute(select(PrivacyFlag.kind, func.count()).where(
+            PrivacyFlag.episode_id == episode_id, PrivacyFlag.state == "open").group_by(PrivacyFlag.kind)).all()
+    return {kind: n for kind, n in sorted(rows)}
+
+
 def _status(ep: Episode, latest: int, approved: int | None, editing: list) -> str:
     if editing:
         return "being edited"
@@ -92,6 +100,8 @@ def _row(catalog: Catalog, settings: Settings, bucket: Any, ep: Episode, latest:
         "caption_problems": problems, "editing": [{"user": p.user, "since": p.since.isoformat()} for p in editing],
         "approved_revision": approved_n, "published_url": page,
         "held": ep.status == "in_review", "updated_at": ep.updated_at.isoformat() if ep.updated_at else None,
+        "flags_open": _flags_open(catalog, ep.id),
+        "review": getattr(settings.shows.get(ep.show.slug), "review", "flagged"),
     }
 
 

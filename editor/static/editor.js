@@ -7,6 +7,7 @@ import { Transcript, norm } from "./transcript.js";
 import { Shortcuts } from "./shortcuts.js";
 import { setupTools } from "./tools.js";
 import { showConflicts } from "./conflict.js";
+import { setupPrivacy } from "./privacy.js";
 
 const main = $("#main");
 const SPEEDS = [0.5, 0.6, 0.75, 0.9, 1, 1.1, 1.25, 1.5, 1.75, 2];
@@ -52,7 +53,11 @@ async function setupEditor(id) {
   setupPlayback(player, view);
   const actions = playerActions(player, view);
   actions.save = () => save();
-  new Shortcuts(actions);
+  const privacy = setupPrivacy({ view, base, player, page: { revision: () => st.revision, changed: () => st.changed,
+    reload: reloadTranscript, caretTime: () => { const w = caretWord(); return w ? +w.dataset.s : null; } } });
+  Object.assign(actions, privacy.actions);
+  const shortcuts = new Shortcuts(actions);
+  privacy.keyOf = (id) => shortcuts.keys[id];
   $("#save").addEventListener("click", () => save());
   const approve = $("#approve");
   if (approve) { approve.addEventListener("click", () => approveRevision()); }
@@ -156,6 +161,20 @@ async function setupEditor(id) {
     saveState.textContent = msg;
     warn("");
     say(msg);
+  }
+
+  async function reloadTranscript() {          // a redaction made a new revision on the server: show it
+    const fresh = await api("GET", `${base}/transcript`);
+    st.revision = fresh.revision;
+    st.changed = false;
+    localStorage.removeItem(local);
+    view.render(fresh.paragraphs, fresh.words);
+    tools.speakersChanged();
+    st.baseParas = fresh.paragraphs.map((p) => ({ speaker: p.speaker, text: norm(p.text) }));
+    $("#revision").textContent = String(fresh.revision);
+    if (approve) { approve.textContent = `Approve revision ${fresh.revision}`; }
+    saveState.textContent = `Revision ${fresh.revision} (with the redaction) is shown.`;
+    showProblems(fresh.caption_problems || []);
   }
 
   async function approveRevision() {

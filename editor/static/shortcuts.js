@@ -12,6 +12,11 @@ export const ACTIONS = [
   ["nextUnsure", "Next low-confidence word or gap", "F8"],
   ["playHere", "Play from the word at the cursor", "Ctrl+Enter"],
   ["save", "Save", "Ctrl+S"],
+  ["nextFlag", "Next personal-data flag", "F9"],
+  ["prevFlag", "Previous personal-data flag", "Shift+F9"],
+  ["acceptFlag", "Redact the flag in focus", "Ctrl+Shift+Enter"],
+  ["dismissFlag", "Dismiss the flag in focus (asks why)", "Ctrl+Shift+D"],
+  ["redactSelection", "Redact the selected words", "Ctrl+Shift+X"],
 ];
 const STORE = "chorus-editor-shortcuts";
 const EDITING = /^(Enter|Backspace|Delete|ArrowLeft|ArrowRight|ArrowUp|ArrowDown|Home|End|PageUp|PageDown| |Spacebar|Space)$/;

@@ -112,6 +112,7 @@ export class Transcript {
     this.dirty.clear();
     this.current = null;
     this.starts = starts;
+    if (this.onRender) { this.onRender(); }   // e.g. the personal-data flags mark their words again
   }
 
   label(para, i) {
