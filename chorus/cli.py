@@ -210,7 +210,10 @@ def status(
 ) -> None:
     """Episodes, newest first: state and current step, duration, when, error or link."""
     settings = _settings(config, data_dir)
-    rows = episode_rows(settings, _show(settings, show))
+    try:
+        rows = episode_rows(settings, _show(settings, show))
+    except ChorusError as e:  # e.g. a PostgreSQL catalog that needs `chorus db upgrade`
+        raise _fail(str(e)) from e
     if as_json:
         for row in rows:
             print(json.dumps(row), flush=True)

@@ -23,7 +23,10 @@ _Config, _Data, _err, _fail = ConfigOpt, DataOpt, err, fail
 
 
 def _catalog(config: Optional[Path], data_dir: Optional[Path]) -> Catalog:
-    return Catalog(load(config, data_dir).catalog)
+    try:
+        return Catalog(load(config, data_dir).catalog)
+    except ChorusError as e:  # e.g. a PostgreSQL catalog that needs `chorus db upgrade`
+        raise _fail(str(e)) from e
 
 
 def _password(from_stdin: bool) -> str:

@@ -200,6 +200,8 @@ def test_an_old_postgres_catalog_waits_for_chorus_db_upgrade_then_keeps_its_data
     assert schema_state(engine).legacy  # untouched
     shown = engine.url.render_as_string(hide_password=True)
     env = {"CHORUS_CATALOG_URL": pg_url}
+    users = _chorus("user", "list", env=env)
+    assert users.exit_code == 1 and "run `chorus db upgrade`" in users.stderr and "Traceback" not in users.stderr
     before = _chorus("db", "current", env=env)
     assert before.stdout == "none\n" and "pending: 0002_privacy; run `chorus db upgrade`" in before.stderr
     up = _chorus("db", "upgrade", env=env)
