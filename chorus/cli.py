@@ -330,10 +330,10 @@ def editor(
 
 
 app.add_typer(user_app, name="user")  # chorus user add|list|remove|token
+app.add_typer(db_app, name="db")  # chorus db upgrade|current|backup (chorus.cli_db)
 
 
 def main() -> None:  # pragma: no cover - console entry point
-app.add_typer(db_app, name="db")  # chorus db upgrade|current|backup (chorus.cli_db)
     app()
 
 
