@@ -101,3 +101,36 @@ def test_redact_all_flags_through_the_chorus_command(data):
     assert [f["state"] for f in review.flags(catalog, ep)] == ["redacted"] * 3
     assert Transcript.from_dict(catalog.latest_revision("transcript", ep).data).segments[0].text == \
         "[redacted] back. Today Bo Park joins us."
+
+
+def _pitch(path: Path, start: float, end: float) -> float:
+    """The strongest frequency (Hz) of the audio between two times, decoded with ffmpeg."""
+    import numpy as np
+
+    raw = subprocess.run(["ffmpeg", "-v", "error", "-ss", str(start), "-t", str(end - start), "-i", str(path),
+                          "-ac", "1", "-ar", "16000", "-f", "s16le", "-"], capture_output=True, check=True).stdout
+    x = np.frombuffer(raw, dtype=np.int16).astype(float)
+    return float(np.argmax(np.abs(np.fft.rfft(x))) * 16000 / len(x))
+
+
+def test_purge_original_replaces_the_archived_recording_with_the_bleeped_master(data):
+    d, catalog, ep = data
+    original = d / "archive" / "ep1.wav"
+    original.parent.mkdir(parents=True)
+    subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "sine=frequency=440:duration=24", "-ac", "2",
+                    str(original)], check=True)
+    before = original.read_bytes()
+    from chorus.catalog import Episode
+
+    with catalog.session() as s:
+        s.get(Episode, ep).source_path = str(original)
+    flag = next(f for f in review.flags(catalog, ep) if f["text"] == "Jane Doe")
+    r = _run("redact", str(ep), "--flag", str(flag["id"]), "--purge-original", "--by", "org", "--data-dir", str(d),
+             env=_offline())
+    assert "the original ep1.wav now holds the redacted master" in r.stderr, r.stderr
+    assert r.exit_code == 1 and "not republished yet" in r.stderr  # the store is offline; the original is done
+    assert original.exists() and original.read_bytes() != before
+    assert [p.name for p in original.parent.iterdir()] == ["ep1.wav"]  # no temporary file left beside it
+    assert review.redactions(catalog, ep)[0]["check"]["original"] == "replaced"
+    assert abs(_pitch(original, 5.6, 6.3) - 1000) < 20  # "Jane Doe" is bleeped
+    assert abs(_pitch(original, 2.0, 4.0) - 440) < 20  # the rest is the recording

@@ -60,7 +60,7 @@ def build_episode(catalog: Catalog) -> int:
     """An episode as the editor leaves it: a misheard machine revision, a volunteer's correction (the latest),
     notes, autosaved drafts, an event and open flags."""
     with catalog.session() as s:
-        show = catalog.show(s, "circle")
+        show = catalog.show(s, "community-podcast")  # the default show
         ep = Episode(show_id=show.id, slug="ep-1", title="Jane Doe rang", source_name="ep1.wav",
                      source_sha256="0" * 64)
         s.add(ep)
