@@ -16,43 +16,20 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.transcripts._privacy_corpus import KINDS, Corpus, make_corpus  # noqa: E402
+from tests.transcripts._privacy_corpus import KINDS, evaluate, make_corpus  # noqa: E402
 from transcripts.privacy import find_personal_data  # noqa: E402
 
-_FUNCTION = {"the", "on", "in", "at", "of", "a", "and", "is"}
-
-
-def evaluate(corpus: Corpus) -> dict:
-    """Flag every episode; count planted items found (an overlapping flag of the right kind, and the flags cover
-    every planted word but function words) and false flags (flags overlapping no planted item)."""
-    flags = [find_personal_data(e.words, e.known_people, e.allow) for e in corpus.episodes]
-    found = collections.Counter()
-    planted = collections.Counter(p.kind for p in corpus.planted)
-    misses, false = [], []
-    for p in corpus.planted:
-        fs = flags[p.episode]
-        over = [f for f in fs if f.first <= p.last and f.last >= p.first]
-        words = corpus.episodes[p.episode].words
-        needed = [i for i in range(p.first, p.last + 1)
-                  if words[i].text.lower().strip(".,?") not in _FUNCTION]
-        covered = all(any(f.first <= i <= f.last for f in over) for i in needed)
-        if covered and any(f.kind == p.kind for f in over):
-            found[p.kind] += 1
-        else:
-            misses.append((p, [(f.kind, f.text) for f in over]))
-    for e, fs in enumerate(flags):
-        spans = [(p.first, p.last) for p in corpus.planted if p.episode == e]
-        for f in fs:
-            if not any(f.first <= b and f.last >= a for a, b in spans):
-                false.append(f)
-    return dict(found=found, planted=planted, misses=misses, false=false, words=corpus.n_words)
-
-
-def _table(name: str, r: dict) -> str:
-    rows = [f"### {name}", "", "| kind | planted | found | recall |", "|---|---:|---:|---:|"]
+def _table(name: str, r: dict, corpus) -> str:
+    rows = [f"### {name}", "", "| kind | planted | found | recall | recall, Whisper casing | recall, lower case |",
+            "|---|---:|---:|---:|---:|---:|"]
     for k in KINDS:
         n, f = r["planted"][k], r["found"][k]
-        rows.append(f"| {k} | {n} | {f} | {f / n:.3f} |")
+        by_case = []
+        for lower in (False, True):
+            m = sum(1 for p in corpus.planted if p.kind == k and corpus.episodes[p.episode].lower == lower)
+            miss = sum(1 for p, _ in r["misses"] if p.kind == k and corpus.episodes[p.episode].lower == lower)
+            by_case.append(f"{(m - miss) / m:.3f}" if m else "-")
+        rows.append(f"| {k} | {n} | {f} | {f / n:.3f} | {by_case[0]} | {by_case[1]} |")
     nf = len(r["false"])
     rows += ["", f"False flags: {nf} in {r['words']} words = {1000 * nf / r['words']:.2f} per 1,000 words"]
     top = collections.Counter(f"{f.kind}: {f.text}" for f in r["false"]).most_common(10)
@@ -74,8 +51,9 @@ def main() -> None:
     r_tune = evaluate(tune)
     warm = time.perf_counter() - t0
     r_held = evaluate(held)
-    for name, r in (("Tuning corpus (seed 0)", r_tune), ("Held-out corpus (seed 7, other templates)", r_held)):
-        print(_table(name, r), "\n")
+    for name, r, c in (("Tuning corpus (seed 0)", r_tune, tune),
+                       ("Held-out corpus (seed 7, other templates)", r_held, held)):
+        print(_table(name, r, c), "\n")
         if args.misses:
             for p, over in r["misses"]:
                 print(f"  MISS {p.kind}: {p.text!r} flags={over}")

@@ -27,7 +27,9 @@ _NOT_NAME = {"the", "a", "an", "this", "that", "my", "your", "our", "their", "hi
              "next", "other", "big", "little", "whole", "middle", "end", "and", "or", "very", "so", "too", "no",
              "private", "public", "dirt", "slip", "b", "by", "from", "into", "onto", "off", "over", "near", "i",
              "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "christmas", "easter",
-             "english", "british", "god", "mum", "dad", "mr", "mrs", "ms", "dr", *MONTHS}
+             "english", "british", "god", "mum", "dad", "mr", "mrs", "ms", "dr", "own", "local", "nearby", "usual",
+             "noisy", "shopping", "crowded", "residential", "neighbouring", "neighboring", "same", "first", "last",
+             "second", "third", "two", "three", "four", "five", *MONTHS}
 WORK_WORDS = {"hospital", "school", "surgery", "practice", "academy", "college", "university", "infirmary",
               "hospice", "centre", "center", "clinic", "nursery", "prison", "council", "pharmacy", "bank", "library",
               "trust", "ward", "ltd", "limited", "plc", "partnership", "store", "factory", "supermarket", "co-op"}

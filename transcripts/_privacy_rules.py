@@ -274,6 +274,8 @@ def _date(toks: Sequence[str], i: int) -> int:
 
     >>> _date("the 3rd of may 1984 and".split(), 0), _date("twelfth of march nineteen ninety".split(), 0)
     (5, 5)
+    >>> _date("two thousand and seven".split(), 0), _date("two sessions".split(), 0)
+    (4, 0)
     """
     if i < len(toks) and _NUMERIC_DATE.match(toks[i]):
         return i + 1
@@ -283,7 +285,6 @@ def _date(toks: Sequence[str], i: int) -> int:
         m = d + (1 if d < len(toks) and toks[d] == "of" else 0)
         if m < len(toks) and toks[m] in MONTHS:
             return _year(toks, m + 1)
-        return i
     if j < len(toks) and toks[j] in MONTHS:
         d = _day(toks, j + 1)
         if d > j + 1:

@@ -39,6 +39,9 @@ _NEVER = {"cbt", "emdr", "dbt", "act", "ifs", "nhs", "mbct", "cft", "ipt", "dit"
 """Words that are never flagged on their own: therapy vocabulary, helplines, fillers, weekdays."""
 _NEVER_PHRASES = [("person", "centred"), ("person", "centered"), ("internal", "family", "systems"),
                   ("nhs", "111"), ("nhs", "direct")]
+_GLUE = {"the", "a", "an", "of", "and", "in", "on", "at", "to", "for", "my", "her", "his", "their", "our", "your",
+         "'s", "&", "-"}
+"""Words left of a name once known or allowed words are taken out, which are not flagged on their own."""
 _NER_KIND = {"PERSON": "person", "LOCATION": "place", "ORGANIZATION": "workplace"}
 
 
@@ -168,7 +171,7 @@ def _rank(kind: str, strength: int) -> tuple[int, int, int]:
     return specific, strength, _PRIORITY[kind]
 
 
-def _resolve(cands: list[tuple], suppressed: set[int]) -> list[tuple]:
+def _resolve(cands: list[tuple], suppressed: set[int], toks: Sequence[str]) -> list[tuple]:
     """Drop suppressed words from name-like spans, and from spaCy's names the words a rule flagged; then merge
     overlapping spans, keeping the most specific kind."""
     ruled = {i for first, last, _, _, strength in cands if strength > 1 for i in range(first, last + 1)}
@@ -181,7 +184,8 @@ def _resolve(cands: list[tuple], suppressed: set[int]) -> list[tuple]:
                 if i <= last and i not in drop:
                     run.append(i)
                 elif run:
-                    kept.append((run[0], run[-1], kind, score, strength))
+                    if not all(toks[k] in _GLUE for k in run):
+                        kept.append((run[0], run[-1], kind, score, strength))
                     run = []
         elif not set(range(first, last + 1)) <= suppressed:
             kept.append((first, last, kind, score, strength))
@@ -251,7 +255,7 @@ def find_personal_data(words: Sequence[Any], known_people: Iterable[str] = (), a
     cands += [(real[a], real[b], kind, score, 2) for a, b, kind, score in found]
 
     flags = []
-    for first, last, kind, score in _resolve(cands, _suppressed(toks, known_people, allow)):
+    for first, last, kind, score in _resolve(cands, _suppressed(toks, known_people, allow), toks):
         span = [i for i in range(first, last + 1) if i in real_set]
         flags.append(Flag(first, last, float(words[first].start), float(words[last].end), kind,
                           " ".join(texts[i] for i in span), round(min(1.0, score), 3)))

@@ -18,12 +18,13 @@ True
 """
 from __future__ import annotations
 
+import collections
 import random
 from dataclasses import dataclass, field
 
 from transcripts import Word
 
-__all__ = ["KINDS", "Planted", "Episode", "Corpus", "make_corpus", "spoken_digits", "nhs_number"]
+__all__ = ["KINDS", "Planted", "Episode", "Corpus", "make_corpus", "evaluate", "spoken_digits", "nhs_number"]
 
 KINDS = ("person", "place", "workplace", "phone", "email", "date_of_birth", "age", "nhs_number")
 
@@ -318,3 +319,39 @@ def make_corpus(seed: int = 0, held_out: bool = False, per_kind: int = 48, episo
                                               " ".join(tokens[span[0]:span[1] + 1])))
         corpus.episodes.append(Episode(words, lower, tuple(t["hosts"]), ("Samaritans",)))
     return corpus
+
+
+_FUNCTION = {"the", "on", "in", "at", "of", "a", "and", "is"}
+
+
+def evaluate(corpus: Corpus, lower: bool | None = None) -> dict:
+    """Flag every episode; count planted items found (an overlapping flag of the right kind, and the flags cover
+    every planted word but function words) and false flags (flags overlapping no planted item). ``lower``: only
+    the lower-cased (True) or Whisper-cased (False) episodes."""
+    from transcripts.privacy import find_personal_data
+
+    use = [lower is None or e.lower == lower for e in corpus.episodes]
+    flags = [find_personal_data(e.words, e.known_people, e.allow) if u else [] for e, u in zip(corpus.episodes, use)]
+    found = collections.Counter()
+    planted = collections.Counter(p.kind for p in corpus.planted if use[p.episode])
+    misses, false = [], []
+    for p in corpus.planted:
+        if not use[p.episode]:
+            continue
+        fs = flags[p.episode]
+        over = [f for f in fs if f.first <= p.last and f.last >= p.first]
+        words = corpus.episodes[p.episode].words
+        needed = [i for i in range(p.first, p.last + 1)
+                  if words[i].text.lower().strip(".,?") not in _FUNCTION]
+        covered = all(any(f.first <= i <= f.last for f in over) for i in needed)
+        if covered and any(f.kind == p.kind for f in over):
+            found[p.kind] += 1
+        else:
+            misses.append((p, [(f.kind, f.text) for f in over]))
+    for e, fs in enumerate(flags):
+        spans = [(p.first, p.last) for p in corpus.planted if p.episode == e]
+        for f in fs:
+            if not any(f.first <= b and f.last >= a for a, b in spans):
+                false.append(f)
+    words = sum(len(e.words) for e, u in zip(corpus.episodes, use) if u)
+    return dict(found=found, planted=planted, misses=misses, false=false, words=words)
