@@ -23,8 +23,7 @@ export function setupPrivacy({ view, base, player, page }) {
   const open = () => s.flags.filter((f) => f.state === "open").sort((a, b) => a.start - b.start || a.id - b.id);
   const where = (f) => `${kindLabel(f.kind)} at ${clock(f.start)}`;
 
-  function spansOf(f) {
-    const ws = words();
+  function spansOf(f, ws = words()) {
     if (f.revision === page.revision() && !page.changed() && f.last < ws.length) { return ws.slice(f.first, f.last + 1); }
     return ws.filter((w) => +w.dataset.s >= f.start - 0.02 && +w.dataset.s <= Math.max(f.start, f.end - 0.02));
   }
@@ -35,9 +34,10 @@ export function setupPrivacy({ view, base, player, page }) {
       delete w.dataset.flag;
       delete w.dataset.kind;
     }
-    for (const w of words()) { w.classList.toggle("redacted", w.textContent === "[redacted]"); }
+    const ws = words();
+    for (const w of ws) { w.classList.toggle("redacted", w.textContent === "[redacted]"); }
     for (const f of open()) {
-      const spans = spansOf(f);
+      const spans = spansOf(f, ws);
       spans.forEach((w, k) => {
         w.classList.add("flag");
         w.classList.toggle("flag-current", f.id === s.current);
@@ -228,6 +228,7 @@ export function setupPrivacy({ view, base, player, page }) {
     s.pos = f.start;
     dlg.close();
     await load().catch((e) => warn(`The flags could not be reloaded: ${e.message}.`));
+    if (!document.activeElement || document.activeElement === document.body) { $("#privacy-summary").focus(); }   // its button was redrawn
     say(`Dismissed the ${where(f)}; your reason is kept.`);
   });
   dlg.addEventListener("close", () => {
@@ -235,7 +236,7 @@ export function setupPrivacy({ view, base, player, page }) {
     reason.value = "";
     if (back && back.isConnected) {
       back.focus();
-      if (backRange && view.root.contains(backRange.commonAncestorContainer)) { getSelection().removeAllRanges(); getSelection().addRange(backRange); }
+      if (backRange && view.root.contains(back) && view.root.contains(backRange.commonAncestorContainer)) { getSelection().removeAllRanges(); getSelection().addRange(backRange); }
     }
     back = backRange = null;
   });

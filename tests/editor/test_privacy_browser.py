@@ -207,4 +207,13 @@ def test_the_flag_shortcuts_are_listed_and_rebind_like_the_others(browser, serve
     page.wait_for_timeout(300)
     assert "Flag 2 of 3" not in page.evaluate(STATUS)
     page.click("#shortcuts-reset")
+    # the panel's own buttons (mouse): dismiss the first flag; focus lands on the panel, not on nothing
+    page.locator("#flag-list li").first.get_by_role("button", name="Dismiss").click()
+    assert page.evaluate("document.activeElement.id") == "dismiss-reason"
+    page.fill("#dismiss-reason", "Named with consent")
+    page.click("#dismiss-ok")
+    page.wait_for_selector("#dismiss-dialog", state="hidden")
+    _said(page, "Dismissed the person")
+    assert page.evaluate("document.activeElement.id") == "privacy-summary", page.evaluate("document.activeElement.outerHTML.slice(0, 200)")
+    assert page.inner_text("#privacy-summary").startswith("2 open flags of 3")
     context.close()
