@@ -29,7 +29,7 @@ from chorus.catalog import (Catalog, Draft, Episode, EpisodeEvent, NotesRevision
 from chorus.errors import ChorusError
 from transcripts.model import Transcript
 from transcripts.redaction import (REDACTED, phrase_digests, redact_words, scrub_data, scrub_notes, scrub_terms,
-                                   scrub_text, scrub_transcript, tokens)
+                                   scrub_text, scrub_transcript, to_data, tokens)
 
 __all__ = ["store_flags", "flags", "open_flags", "redact", "accept", "dismiss", "redactions", "pending_check",
            "record_check", "redacted_since", "purge_original", "REASON_LIMIT"]
@@ -178,7 +178,7 @@ def redact(catalog: Catalog, episode_id: int, by: str, revision: int, first: int
                              "(someone saved meanwhile): reload and redact there", "conflict")
             number = revision + 1
             s.add(TranscriptRevision(episode_id=episode_id, number=number, author=by,
-                                     data=scrub_data(new_t.to_dict(), phrases)))
+                                     data=scrub_transcript(to_data(new_t), [], phrases)))
             s.add(RevisionInfo(kind="transcript", episode_id=episode_id, number=number, base=revision, summary=summary))
             scrubbed = _scrub_revisions(s, TranscriptRevision, episode_id, number,
                                         lambda d: scrub_transcript(d, spans, phrases))

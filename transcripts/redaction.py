@@ -18,13 +18,15 @@ from __future__ import annotations
 import copy
 import hashlib
 import re
+from bisect import bisect_right
+from dataclasses import asdict
 from functools import lru_cache
 from typing import Any, Iterable
 
 from transcripts.model import Segment, Transcript, Word
 
 __all__ = ["REDACTED", "redact_words", "scrub_text", "scrub_notes", "scrub_transcript", "scrub_data",
-           "phrase_digests", "count_digests", "scrub_terms", "tokens", "NAME_KINDS"]
+           "phrase_digests", "count_digests", "scrub_terms", "tokens", "to_data", "NAME_KINDS"]
 
 REDACTED = "[redacted]"
 NAME_KINDS = ("person", "place", "workplace")
@@ -137,14 +139,15 @@ def scrub_text(text: str, phrases: Iterable[str]) -> str:
 
 
 def scrub_data(value: Any, phrases: Iterable[str], skip: tuple[str, ...] = ()) -> Any:
-    """A copy of a JSON-like value with every string scrubbed (dict keys in ``skip`` left as they are)."""
+    """A JSON-like value with every string scrubbed (dict keys in ``skip`` left as they are). Containers are
+    new; unchanged leaves are shared with ``value``."""
     pattern = _pattern(phrases)
     if pattern is None:
         return copy.deepcopy(value)
 
     def walk(v: Any) -> Any:
         if isinstance(v, str):
-            return pattern.sub(REDACTED, v)
+            return pattern.sub(REDACTED, v) if pattern.search(v) else v
         if isinstance(v, dict):
             return {k: (copy.deepcopy(x) if k in skip else walk(x)) for k, x in v.items()}
         if isinstance(v, (list, tuple)):
@@ -154,15 +157,20 @@ def scrub_data(value: Any, phrases: Iterable[str], skip: tuple[str, ...] = ()) -
     return walk(value)
 
 
-def _matches(words: list[Word], terms: Iterable[str]) -> list[tuple[int, int]]:
+def _texts(data: dict) -> list[str | None]:
+    """Every word's text, in order (as ``Transcript.words()``); None for a word already redacted."""
+    return [None if w["text"] == REDACTED else w["text"] for seg in data["segments"] for w in seg.get("words") or []]
+
+
+def _matches(texts: list[str | None], terms: Iterable[str]) -> list[tuple[int, int]]:
     """``(first, last)`` word ranges whose tokens say a term (the last word may go on: ``Jane's``)."""
-    wt = [tokens(w.text) if w.text != REDACTED else None for w in words]
+    wt = [tokens(x) if x is not None else None for x in texts]
     found = []
     for term in {t for t in terms if tokens(t)}:
         want = tokens(term)
         digits = want[0] if len(want) == 1 and want[0].isdigit() and len(want[0]) >= _MIN_DIGITS else None
         for i, first in enumerate(wt):
-            if not first:
+            if not first or (digits is None and first[0] != want[0]) or (digits is not None and _digits(first[:1], partial=True) is None):
                 continue
             got: list[str] = []
             for j in range(i, len(wt)):
@@ -185,32 +193,40 @@ def _matches(words: list[Word], terms: Iterable[str]) -> list[tuple[int, int]]:
     return found
 
 
-def _collapse(t: Transcript, marked: set[int]) -> tuple[Transcript, list[tuple[float, float]]]:
-    """Each run of marked words within a segment as one ``[redacted]`` word; the runs' time spans."""
-    t = copy.deepcopy(t)
-    spans, n = [], 0
-    for seg in t.segments:
-        if seg.gap:
-            n += len(seg.words)
+def _collapse(data: dict, marked: set[int]) -> tuple[dict, list[tuple[float, float]]]:
+    """Each run of marked words within a segment as one ``[redacted]`` word (``Transcript.to_dict()`` shape;
+    gap segments untouched); the runs' time spans."""
+    segs, spans, n = [], [], 0
+    for seg in data["segments"]:
+        words = seg.get("words") or []
+        if seg.get("gap") or not any(k in marked for k in range(n, n + len(words))):
+            segs.append(seg)
+            n += len(words)
             continue
-        out: list[Word] = []
-        changed = False
-        for w in seg.words:
+        out: list[dict] = []
+        previous = False
+        for w in words:
             if n in marked:
-                changed = True
-                if out and out[-1].origin == "redacted" and out[-1].text == REDACTED and (n - 1) in marked:
-                    out[-1].end = max(out[-1].end, w.end)
-                    spans[-1] = (spans[-1][0], out[-1].end)
+                if previous:
+                    out[-1]["end"] = max(out[-1]["end"], w["end"])
+                    spans[-1] = (spans[-1][0], out[-1]["end"])
                 else:
-                    out.append(Word(REDACTED, w.start, w.end, 1.0, w.speaker, "redacted"))
-                    spans.append((w.start, w.end))
+                    out.append({**w, "text": REDACTED, "probability": 1.0, "origin": "redacted"})
+                    spans.append((w["start"], w["end"]))
             else:
                 out.append(w)
+            previous = n in marked
             n += 1
-        if changed:
-            seg.words = out
-            seg.text = " ".join(w.text.strip() for w in out)
-    return t, spans
+        segs.append({**seg, "words": out, "text": " ".join(str(w["text"]).strip() for w in out)})
+    return {**data, "segments": segs}, spans
+
+
+def to_data(t: Transcript) -> dict:
+    """``t.to_dict()`` without ``dataclasses.asdict``'s deep copy (a 20,000-word transcript in a fraction)."""
+    segs = [{"start": s.start, "end": s.end, "text": s.text, "speaker": s.speaker, "gap": s.gap,
+             "words": [dict(vars(w)) for w in s.words]} for s in t.segments]
+    out = {k: v for k, v in vars(t).items() if k not in ("segments", "options", "gaps")}
+    return {**out, "segments": segs, "options": asdict(t.options), "gaps": [tuple(g) for g in t.gaps]}
 
 
 def redact_words(t: Transcript, first: int, last: int, also: Iterable[str] = ()
@@ -226,45 +242,77 @@ def redact_words(t: Transcript, first: int, last: int, also: Iterable[str] = ()
     >>> new.text(), spans, said
     ('I saw [redacted] and [redacted] saw me', [(2, 3.5), (5, 6.5)], ['jane doe'])
     """
-    words = t.words()
-    if not 0 <= first <= last < len(words):
-        raise ValueError(f"words {first}-{last} are not in this transcript (it has {len(words)} words, 0-"
-                         f"{len(words) - 1})")
-    chosen = [w.text for w in words[first:last + 1] if w.text != REDACTED]
-    phrase = " ".join(tokens(" ".join(chosen)))
+    data = to_data(t)
+    texts = _texts(data)
+    if not 0 <= first <= last < len(texts):
+        raise ValueError(f"words {first}-{last} are not in this transcript (it has {len(texts)} words, 0-"
+                         f"{len(texts) - 1})")
+    phrase = " ".join(tokens(" ".join(x for x in texts[first:last + 1] if x is not None)))
     terms = [x for x in dict.fromkeys([phrase, *(" ".join(tokens(a)) for a in also)]) if x]
-    marked = {i for i in range(first, last + 1) if words[i].text != REDACTED}
-    for i, j in _matches(words, terms):
+    marked = {i for i in range(first, last + 1) if texts[i] is not None}
+    for i, j in _matches(texts, terms):
         marked.update(range(i, j + 1))
-    new, spans = _collapse(t, marked)
-    return new, spans, terms
+    new, spans = _collapse(data, marked)
+    return Transcript.from_dict(new), spans, terms
 
 
-def _overlaps(w: dict, spans: list[tuple[float, float]]) -> bool:
-    length = max(float(w["end"]) - float(w["start"]), 0.0)
-    for s, e in spans:
-        inside = min(float(w["end"]), e) - max(float(w["start"]), s)
-        if (length > 0 and inside > 0.5 * length) or (length == 0 and s <= float(w["start"]) <= e):
-            return True
-    return False
+def _overlapping(data: dict, spans: list[tuple[float, float]]) -> set[int]:
+    """Indices of words (not yet redacted) that lie more than half inside a span (or, timeless, at one)."""
+    merged: list[list[float]] = []
+    for a, b in sorted(spans):
+        if merged and a <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], b)
+        else:
+            merged.append([a, b])
+    starts = [a for a, _b in merged]
+    out, n = set(), 0
+    for seg in data["segments"]:
+        for w in seg.get("words") or []:
+            ws, we = w["start"], w["end"]
+            k = bisect_right(starts, we) - 1
+            if k >= 0 and merged[k][1] >= ws and w["text"] != REDACTED:
+                length = we - ws
+                inside = sum(max(min(we, b) - max(ws, a), 0.0) for a, b in merged[max(k - 1, 0):k + 1])
+                if (length > 0 and inside > 0.5 * length) or (length <= 0 and merged[k][0] <= ws <= merged[k][1]):
+                    out.add(n)
+            n += 1
+    return out
 
 
 def scrub_transcript(data: dict, spans: Iterable[Iterable[float]], phrases: Iterable[str]) -> dict:
     """An earlier transcript revision (``Transcript.to_dict()``) scrubbed: words overlapping a redacted
     span by more than half their length, and word runs that say a phrase, become ``[redacted]``; every
     other string in it (segment texts, glossary, speakers) is scrubbed of the phrases."""
-    spans = [(float(a), float(b)) for a, b in spans]
     phrases = list(phrases)
-    t = Transcript.from_dict(data)
-    words = t.words()
-    marked = {i for i, w in enumerate(words)
-              if w.text != REDACTED and _overlaps({"start": w.start, "end": w.end}, spans)}
-    for i, j in _matches(words, phrases):
+    marked = _overlapping(data, [(float(a), float(b)) for a, b in spans])
+    for i, j in _matches(_texts(data), phrases):
         marked.update(range(i, j + 1))
-    new, _spans = _collapse(t, marked)
-    out = new.to_dict()
-    out.update({k: v for k, v in data.items() if k not in out})  # keep fields this version does not model
-    return scrub_data(out, phrases)
+    new, _spans = _collapse(data, marked)
+    return _scrub_strings(new, phrases)
+
+
+def _scrub_strings(data: dict, phrases: list[str]) -> dict:
+    """:func:`scrub_data` for a transcript dict, quick: only segments and words that say a phrase are copied."""
+    pattern = _pattern(phrases)
+    if pattern is None:
+        return data
+
+    def says(*values: Any) -> bool:
+        return any(isinstance(v, str) and pattern.search(v) for v in values)
+
+    named = {sp for sp in {w.get("speaker") for seg in data["segments"] for w in seg.get("words") or []} if says(sp)}
+    segs = []
+    for seg in data["segments"]:
+        words = seg.get("words") or []
+        hits = [k for k, w in enumerate(words)
+                if (isinstance(w.get("text"), str) and pattern.search(w["text"])) or w.get("speaker") in named]
+        if hits or says(seg.get("text"), seg.get("speaker")):
+            words = list(words)
+            for k in hits:
+                words[k] = scrub_data(words[k], phrases)
+            seg = {**scrub_data({k: v for k, v in seg.items() if k != "words"}, phrases), "words": words}
+        segs.append(seg)
+    return {**scrub_data({k: v for k, v in data.items() if k != "segments"}, phrases), "segments": segs}
 
 
 def scrub_notes(notes: dict, phrases: Iterable[str]) -> dict:
