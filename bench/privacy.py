@@ -3,8 +3,9 @@
     .venv/bin/python bench/privacy.py [--misses] [--per-kind 48]
 
 Prints, for the tuning corpus (seed 0) and the held-out corpus (seed 7, other names and phrasings), a table per
-kind (planted, found, recall), the false flags per 1,000 words with the most frequent false-flag texts, and seconds
-per 10,000 words: the first call (which loads spaCy) apart from warm calls. See docs/privacy.md.
+kind (planted, found, recall), the false flags per 1,000 words with the most frequent false-flag texts; the flags
+on the project's English speech scripts (nothing planted); and seconds per 10,000 words: the first call (which
+loads spaCy) apart from warm calls. See docs/privacy.md.
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.transcripts._privacy_corpus import KINDS, evaluate, make_corpus  # noqa: E402
+from transcripts import Word  # noqa: E402
 from transcripts.privacy import find_personal_data  # noqa: E402
 
 def _table(name: str, r: dict, corpus) -> str:
@@ -35,6 +37,24 @@ def _table(name: str, r: dict, corpus) -> str:
     top = collections.Counter(f"{f.kind}: {f.text}" for f in r["false"]).most_common(10)
     rows += [f"- {n} x {t}" for t, n in top]
     return "\n".join(rows)
+
+
+def scripts_flags() -> tuple[int, list]:
+    """Flags on the project's English speech scripts (tests/data/scripts, no planted items; speakers known)."""
+    import json
+
+    total, flags = 0, []
+    for path in sorted((Path(__file__).resolve().parents[1] / "tests/data/scripts").glob("*.json")):
+        d = json.loads(path.read_text())
+        if d.get("language", "en") != "en" or path.name.startswith("privacy") or not isinstance(d.get("turns"), list):
+            continue
+        ws = []
+        for t in d["turns"]:
+            for w in str(t.get("text") or "").split():
+                ws.append(Word(w, 0.4 * len(ws), 0.4 * len(ws) + 0.3))
+        total += len(ws)
+        flags += find_personal_data(ws, list(d.get("speakers") or []))
+    return total, flags
 
 
 def main() -> None:
@@ -58,6 +78,12 @@ def main() -> None:
             for p, over in r["misses"]:
                 print(f"  MISS {p.kind}: {p.text!r} flags={over}")
             print()
+    n, fl = scripts_flags()
+    print(f"### The project's English speech scripts (tests/data/scripts), nothing planted\n\n{len(fl)} flags in {n} "
+          f"words = {1000 * len(fl) / n:.2f} per 1,000 words (real places among them)")
+    for t, k in collections.Counter(f"{f.kind}: {f.text}" for f in fl).most_common(12):
+        print(f"- {k} x {t}")
+    print()
     n0 = len(tune.episodes[0].words)
     print(f"Speed: first call {cold:.2f} s for {n0} words (includes loading spaCy and Presidio); warm "
           f"{10000 * warm / tune.n_words:.2f} s per 10,000 words ({tune.n_words} words in {len(tune.episodes)} episodes)")

@@ -91,7 +91,7 @@ def _suppressed(toks: Sequence[str], known_people: Iterable[str], allow: Iterabl
     """Word indices never flagged: the known people's names (whole words: the full name, or any part of it on its
     own, so "Amira Haddad" covers "Amira" and "Haddad" but "Ann" never covers "Annabel"), allowed phrases, and
     therapy and helpline vocabulary."""
-    out = {i for i, t in enumerate(toks) if t in _NEVER}
+    out = {i for i, t in enumerate(toks) if t in _NEVER or not t}  # "" is a gap marker
     parts = {_key(rules.norm(p)) for name in known_people for p in str(name).split() if rules.norm(p)}
     out |= {i for i, t in enumerate(toks) if t and _key(t) in parts}
     for phrase in [tuple(rules.norm(p) for p in str(a).split()) for a in allow] + _NEVER_PHRASES:
@@ -171,9 +171,10 @@ def _rank(kind: str, strength: int) -> tuple[int, int, int]:
     return specific, strength, _PRIORITY[kind]
 
 
-def _resolve(cands: list[tuple], suppressed: set[int], toks: Sequence[str]) -> list[tuple]:
+def _resolve(cands: list[tuple], suppressed: set[int], toks: Sequence[str], plain) -> list[tuple]:
     """Drop suppressed words from name-like spans, and from spaCy's names the words a rule flagged; then merge
-    overlapping spans, keeping the most specific kind."""
+    overlapping spans, keeping the most specific kind. ``plain(first, last)``: a leftover of spaCy's name that is
+    only plain words ("Call" of "Call Childline"), dropped."""
     ruled = {i for first, last, _, _, strength in cands if strength > 1 for i in range(first, last + 1)}
     kept = []
     for first, last, kind, score, strength in cands:
@@ -184,7 +185,7 @@ def _resolve(cands: list[tuple], suppressed: set[int], toks: Sequence[str]) -> l
                 if i <= last and i not in drop:
                     run.append(i)
                 elif run:
-                    if not all(toks[k] in _GLUE for k in run):
+                    if not all(toks[k] in _GLUE for k in run) and not (strength == 1 and plain(run[0], run[-1])):
                         kept.append((run[0], run[-1], kind, score, strength))
                     run = []
         elif not set(range(first, last + 1)) <= suppressed:
@@ -255,7 +256,8 @@ def find_personal_data(words: Sequence[Any], known_people: Iterable[str] = (), a
     cands += [(real[a], real[b], kind, score, 2) for a, b, kind, score in found]
 
     flags = []
-    for first, last, kind, score in _resolve(cands, _suppressed(toks, known_people, allow), toks):
+    for first, last, kind, score in _resolve(cands, _suppressed(toks, known_people, allow), toks,
+                                               lambda a, b: _plain_words(ctx, pos[a], pos[b])):
         span = [i for i in range(first, last + 1) if i in real_set]
         flags.append(Flag(first, last, float(words[first].start), float(words[last].end), kind,
                           " ".join(texts[i] for i in span), round(min(1.0, score), 3)))

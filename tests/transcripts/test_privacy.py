@@ -170,7 +170,8 @@ def test_nhs_number_spoken_after_nhs():
 @pytest.mark.parametrize("text", [
     "If you need support, call the Samaritans on 116 123.", "In an emergency call 999, or NHS 111.",
     "We use CBT and EMDR in the service.", "I trained in DBT and ACT, and a bit of IFS.",
-    "My approach is person-centred, really.", "we use cbt and emdr and the samaritans are on one one six one two three",
+    "My approach is person-centred, really.", "Call Childline on 0800 1111 or text Shout on 85258.",
+    "we use cbt and emdr and the samaritans are on one one six one two three",
 ])
 def test_helplines_and_therapy_vocabulary_are_not_flagged(text):
     assert flagged(text) == []
