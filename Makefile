@@ -21,8 +21,9 @@ system-deps:
 	@scripts/ensure-system-deps.sh $(SYSTEM_DEPS)
 
 # What the tests use on top: espeak-ng + sox (generated speech), chromium (pages driven by
-# Playwright, never a downloaded browser), gpo from gpodder (a real podcast client), npm (axe-core).
-TEST_DEPS := espeak-ng=espeak-ng sox=sox chromium=chromium gpo=gpodder npm=npm
+# Playwright, never a downloaded browser), gpo from gpodder (a real podcast client), npm (axe-core),
+# postgresql (a throwaway PostgreSQL cluster for the catalog tests; initdb/pg_ctl from the package).
+TEST_DEPS := espeak-ng=espeak-ng sox=sox chromium=chromium gpo=gpodder npm=npm pg_ctlcluster=postgresql
 test-deps:
 	@scripts/ensure-system-deps.sh $(TEST_DEPS) $(SYSTEM_DEPS)
 

@@ -379,7 +379,8 @@ class Catalog(RevisionQueries):
         """Make rows that a redaction overwrote unrecoverable from the database files: SQLite zeroes freed
         content (``secure_delete``) and its write-ahead log is checkpointed and truncated here; PostgreSQL
         keeps old row versions until a ``VACUUM FULL`` rewrites the scrubbed tables."""
-        tables = ("transcript_revisions", "notes_revisions", "drafts", "privacy_flags", "episodes")
+        tables = ("transcript_revisions", "notes_revisions", "drafts", "privacy_flags", "episodes", "revision_info",
+                  "episode_events")
         if self.engine.dialect.name == "sqlite":
             with self.engine.connect() as conn:
                 conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")

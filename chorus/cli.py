@@ -22,6 +22,7 @@ from rich.console import Console
 from chorus.catalog import Catalog
 from chorus.cli_common import ConfigOpt, DataOpt, err, fail, load
 from chorus.cli_db import app as db_app
+from chorus.cli_privacy import app as privacy_app
 from chorus.cli_users import app as user_app
 from chorus.errors import ChorusError
 from chorus.reporting import episode_rows, status_table
@@ -81,6 +82,9 @@ def _report(result: dict[str, Any], as_json: bool) -> None:
         err.print(f"waiting {name}: {result['error']} (kept at {result['kept_at']}; "
                   f"`chorus up` or `chorus retry {result['episode_id'] or result['kept_at']}` runs it again)",
                   style="yellow")
+    elif status == "in_review":  # the show's review policy holds it: private until an organiser approves it
+        err.print(f"{name}: {result['error']}; nothing is public yet; review it in the editor: "
+                  f"{result['episode_url']}", style="yellow")
     elif status == "held":  # the message says what to set and which `chorus retry` to run
         err.print(f"{name}: {result['error']}", style="yellow")
     else:
@@ -117,10 +121,11 @@ def _with_store(settings: Settings, prefect: bool = True) -> Iterator:
     this data directory, else ones started for the command. What the command starts dies with it,
     even when it is killed (``PR_SET_PDEATHSIG``), so nothing is ever left running. (Prefect's own
     ephemeral mode would start the same kind of local server, but one Chorus could not stop then.)"""
-    from chorus.runtime import open_bucket  # boto3
+    from chorus.runtime import check_privacy, open_bucket  # boto3
 
     with ExitStack() as stack:
         bucket = stack.enter_context(open_bucket(settings))
+        check_privacy(bucket, settings)  # a public private prefix stops here, in one line
         if prefect and not os.environ.get("PREFECT_API_URL"):
             server = PrefectServer(settings.path("prefect"), free_port()).start(advertise=False)
             stack.callback(server.stop)
@@ -331,6 +336,7 @@ def editor(
 
 app.add_typer(user_app, name="user")  # chorus user add|list|remove|token
 app.add_typer(db_app, name="db")  # chorus db upgrade|current|backup (chorus.cli_db)
+app.add_typer(privacy_app)  # chorus flags|redact|dismiss (chorus.cli_privacy)
 
 
 def main() -> None:  # pragma: no cover - console entry point

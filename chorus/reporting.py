@@ -16,6 +16,7 @@ STEP_OF = {"claimed": "claimed", "mastering": "master", "transcribing": "transcr
            "rendering": "render", "releasing": "feed"}
 """The step an episode is in while its status says it is working."""
 _STYLE = {"published": "green", "scheduled": "cyan", "failed": "red", "waiting": "yellow", "held": "yellow",
+          "in_review": "yellow",
           "unpublished": "dim"}
 
 

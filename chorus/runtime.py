@@ -11,7 +11,7 @@ from chorus.services import SeaweedFS, running_seaweed
 from chorus.settings import Settings
 from chorus.storage import Bucket, StoreUnavailable
 
-__all__ = ["uses_embedded_s3", "open_bucket", "public_prefixes"]
+__all__ = ["uses_embedded_s3", "open_bucket", "public_prefixes", "check_privacy"]
 
 
 def uses_embedded_s3(settings: Settings) -> bool:
@@ -73,3 +73,24 @@ def open_bucket(settings: Settings, start_embedded: bool = True) -> Iterator[Buc
     finally:
         if started is not None:
             started.stop()
+
+
+def check_privacy(bucket: Bucket, settings: Settings) -> str:
+    """At start: the private prefix must not be readable by anyone (a held episode lives there), and
+    redaction must know whether the bucket keeps object versions (it then purges every one of them).
+
+    Returns one line to print. Raises ``StoreError`` when the private prefix is public and a show holds
+    episodes for review (``review`` other than ``"after"``): publishing must not start then.
+    """
+    from chorus.storage import StoreError
+
+    prefix = settings.publish.private_prefix
+    holds = [slug for slug, show in settings.shows.items() if show.review != "after"]
+    try:
+        bucket.check_private(prefix)
+        private = f"held episodes under {prefix}/ (not public)"
+    except StoreError:
+        if holds:
+            raise
+        private = f"WARNING: {prefix}/ is readable by anyone (no show holds episodes for review)"
+    return f"bucket {bucket.name}: versioning {bucket.versioning()}, a redaction purges every version; {private}"

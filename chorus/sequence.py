@@ -6,7 +6,13 @@
 
 and ``release_episode`` (also what a republish after a volunteer's edit runs) goes on::
 
-    load → remaster → render → publish-objects → record → feed → finish
+    load → remaster → review → render → publish-objects → hold | (record → feed → finish) → purge → verify
+
+``review`` flags personal data and applies the show's review policy (``chorus.review``): a held episode's
+objects go to the bucket's private prefix and it gets no feed item or page (status ``in_review``, outcome
+``in_review``) until an organiser approves it. ``purge`` deletes every version of replaced objects, and
+``verify`` checks each new redaction (the audio transcribed again, every text object and version searched);
+a failed check withdraws the episode from its feed and holds it.
 
 Each step is called through ``run(name, fn, *args)``. The default runner just calls the function;
 the Prefect flows (``flows/``) pass a runner that wraps each named step in a task with retries,
@@ -27,7 +33,7 @@ from feeds import FeedError
 from media import MediaError
 from transcripts import LanguageUnsure, TranscriptError
 
-from chorus import steps
+from chorus import review, steps
 from chorus.catalog import Episode
 from chorus.errors import ChorusError
 from chorus.showfeed import episode_page_key, feed_url
@@ -41,7 +47,8 @@ Runner = Callable[..., Any]
 """``run(step_name, fn, *args, **kwargs) -> fn(*args, **kwargs)``, perhaps with orchestration around it."""
 
 STEPS = ("claim", "set-aside", "probe", "master", "transcribe", "notes", "draft",
-         "load", "remaster", "render", "publish-objects", "record", "feed", "finish")
+         "load", "remaster", "review", "render", "publish-objects", "hold", "record", "feed", "finish",
+         "purge", "verify", "withdraw")
 """Every step name, in the order ``publish_recording`` runs them."""
 
 
@@ -60,7 +67,7 @@ class Outcome:
 
     source: str
     status: str = "failed"
-    """published | scheduled | duplicate | waiting (store unreachable; kept, tried again) | held (its language
+    """published | scheduled | in_review (held for review: see ``error``) | duplicate | waiting (store unreachable; kept, tried again) | held (its language
     is unsure; kept until a person names it and runs ``chorus retry``) | failed"""
     episode_id: int | None = None
     feed_url: str | None = None
@@ -143,12 +150,34 @@ def release_episode(ctx: Context, episode_id: int, run: Runner = call, mastered=
     out.source = out.source if out.source != str(episode_id) else (str(release.source) if release.source else "")
     if mastered is None:
         mastered = run("remaster", steps.remaster, ctx, release)
+    held = run("review", review.review, ctx, release)
     files = run("render", steps.render, ctx, release, mastered)
-    stored = run("publish-objects", steps.publish_objects, ctx, release, files)
-    run("record", steps.record, ctx, release, stored)
-    run("feed", steps.feed, ctx, release.show)
-    out.status = run("finish", steps.finish, ctx, episode_id)
+    stored = run("publish-objects", steps.publish_objects, ctx, release, files, bool(held))
+    if held:  # not public in any form: private objects, no feed item, no page
+        run("hold", review.hold_for_review, ctx, release, stored, held)
+    else:
+        run("record", steps.record, ctx, release, stored)
+        run("feed", steps.feed, ctx, release.show)
+        out.status = run("finish", steps.finish, ctx, episode_id)
+    run("purge", review.purge, ctx, release, stored)
+    check = run("verify", review.verify, ctx, release, files)
+    if check is not None and not check.passed and not held:
+        held = f"held for review: {review.failed_line(check)}"
+        run("withdraw", review.withdraw, ctx, episode_id, held)
+    if held:
+        out.status, out.error = "in_review", held
+        return _held_urls(ctx, out, episode_id)
     return _urls(ctx, out, episode_id)
+
+
+def _held_urls(ctx: Context, out: Outcome, episode_id: int) -> Outcome:
+    """A held episode has no public URL: the editor page where reviewers find it instead."""
+    out.episode_id = episode_id
+    editor = ctx.settings.editor
+    out.episode_url = f"http://{editor.host}:{editor.port}/episodes/{episode_id}"
+    with ctx.catalog.session() as s:
+        out.kept_at = s.get_one(Episode, episode_id).source_path
+    return out
 
 
 def rebuild_show(ctx: Context, show: str, run: Runner = call) -> list[int]:

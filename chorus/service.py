@@ -31,7 +31,7 @@ from sqlalchemy import func, select
 from chorus.catalog import Catalog, Episode, utcnow
 from chorus.catalog_schema import upgrade_url
 from chorus.errors import ChorusError
-from chorus.runtime import open_bucket, uses_embedded_s3
+from chorus.runtime import check_privacy, open_bucket, uses_embedded_s3
 from chorus.services import PrefectServer, free_port
 from chorus.settings import Settings
 from chorus.showfeed import feed_url
@@ -90,6 +90,7 @@ class Service:
             with open_bucket(settings) as bucket:
                 if uses_embedded_s3(settings):
                     self.say(f"S3 store (SeaweedFS) at {bucket.endpoint_url}, data in {settings.path('s3')}")
+                self.say(check_privacy(bucket, settings))
                 if not os.environ.get("PREFECT_API_URL"):
                     server = self._start_prefect()
                 for slug in settings.shows:
@@ -231,6 +232,11 @@ class Service:
         for show in due_shows:  # one run per show and set of due episodes, however many ticks see them
             ids = "-".join(str(i) for sh, i, _t in sorted(due) if sh == show)
             self._start("rebuild-show", {"show": show}, key=f"rebuild-{show}-{ids}")
+        if first:  # redactions not yet republished and checked (the store was down, or chorus up was not running)
+            for episode_id in _unchecked_redactions(catalog):
+                self.say(f"republishing episode {episode_id}: a redaction is not checked yet")
+                self._start("republish-episode", {"episode_id": episode_id},
+                            key=f"republish-{episode_id}-{time.time_ns()}")
         if not claimed.is_dir():
             return
         for folder in claimed.iterdir():
@@ -264,10 +270,24 @@ class Service:
             if status in DONE and updated < started:  # nothing changed since: the same recording again
                 self._pending_names.pop(sha)
                 self.say(f"duplicate {name}: already {status} as episode {ep_id} (kept in archive/)")
-            elif status in ("published", "scheduled", "failed", "waiting", "held"):
+            elif status in ("published", "scheduled", "failed", "waiting", "held", "in_review"):
                 self._pending_names.pop(sha)
                 detail = f": {error}" if error else f" (episode {ep_id})"
-                self.say(f"{status} {name}{detail}")
+                if status == "in_review":  # the reason says "held for review: ..."
+                    self.say(f"{name}{detail}; review it in the editor (episode {ep_id})")
+                else:
+                    self.say(f"{status} {name}{detail}")
+
+
+def _unchecked_redactions(catalog: Catalog) -> list[int]:
+    """Episodes with a redaction whose check after republishing has not passed."""
+    from chorus.catalog import Redaction
+
+    with catalog.session() as sess:
+        q = (select(Redaction.episode_id).join(Episode, Episode.id == Redaction.episode_id)
+             .where(Redaction.verified.is_not(True), Episode.status.not_in(("unpublished", "failed")))
+             .distinct())
+        return sorted(sess.scalars(q))
 
 
 def watch_options(settings: Settings) -> WatchOptions:

@@ -40,6 +40,7 @@ __all__ = [
     "render", "publish_objects", "record", "feed", "finish", "fail", "archive", "quarantine",
     "cached_step", "step_key", "sha256_path", "one_line", "episode_title", "master_options", "transcribe_options",
     "notes_options", "remaster", "park", "hold", "set_aside", "transcribed", "object_records", "error_note", "DONE",
+    "archive_claimed",
 ]
 
 DONE = ("published", "scheduled", "unpublished", "in_review", "approved")
@@ -358,6 +359,11 @@ def render(ctx: Context, release: Release, mastered) -> dict[str, Path]:
     out.mkdir(parents=True, exist_ok=True)
     ctx.catalog.set_status(ep.id, "rendering")
     files = dict(transcripts.write_formats(release.transcript, out, "transcript", title=ep.title))
+    from chorus import review  # the confidentiality steps build on these steps
+
+    spans = review.redaction_spans(ctx, ep.id)
+    if spans:  # redacted words are bleeped (or silenced) in the work files, so in every file made from them
+        review.scrub_work(ctx, release, mastered, spans)
     mp3 = out / "episode.mp3"
     shutil.copyfile(mastered.mp3, mp3)
     artwork = show.artwork if show.artwork and Path(show.artwork).is_file() else _default_artwork()
@@ -381,10 +387,13 @@ def _default_artwork() -> Path:
 
 
 _CTYPE_OVERRIDES = {"chapters": "application/json+chapters"}
+_PRIVATE = "private, no-store"
 
 
-def publish_objects(ctx: Context, release: Release, files: dict[str, Path]) -> dict[str, StoredObject]:
-    """Upload media and transcripts under immutable content-addressed keys (skipping unchanged ones).
+def publish_objects(ctx: Context, release: Release, files: dict[str, Path], private: bool = False
+                    ) -> dict[str, StoredObject]:
+    """Upload media and transcripts under immutable content-addressed keys (skipping unchanged ones);
+    ``private``: under the bucket's private prefix (a held episode), never anonymously readable.
 
     Raises ``ChorusError`` (one line) when a file cannot be read or the store refuses it, and
     ``StoreUnavailable`` while the store cannot be reached; the live feed is untouched because it
@@ -399,8 +408,10 @@ def publish_objects(ctx: Context, release: Release, files: dict[str, Path]) -> d
         except OSError as e:
             raise ChorusError(f"cannot read the file to upload ({e.strerror or e}); nothing new was published, "
                               "the live feed is unchanged", path=path) from e
-        key = f"{base}/{digest[:16]}{path.suffix.lower()}"
-        stored[kind] = bucket.put_file(key, path, cache_control=IMMUTABLE, ctype=_CTYPE_OVERRIDES.get(kind))
+        name = f"{digest[:16]}{path.suffix.lower()}"
+        key = ctx.settings.private_key(release.show, release.episode.id, name) if private else f"{base}/{name}"
+        stored[kind] = bucket.put_file(key, path, cache_control=_PRIVATE if private else IMMUTABLE,
+                                       ctype=_CTYPE_OVERRIDES.get(kind))
     bucket.wait_visible(list(stored.values()))
     return stored
 
@@ -434,11 +445,17 @@ def finish(ctx: Context, episode_id: int, detail: str | None = None) -> str:
         ep = s.get_one(Episode, episode_id)
         when, source = ep.published_at, Path(ep.source_path) if ep.source_path else None
     status = "scheduled" if when is not None and when > utcnow() else "published"
-    claimed = _claimed_root(ctx.settings)
-    if source is not None and source.exists() and claimed in source.parents:
-        source = archive(ctx.settings, source)
+    source = archive_claimed(ctx.settings, source)
     ctx.catalog.set_status(episode_id, status, detail=detail, source_path=str(source) if source else None)
     return status
+
+
+def archive_claimed(settings: Settings, source: Path | None) -> Path | None:
+    """Archive the pipeline's copy of an original once it has been processed (released, or held for
+    review); anything else is left where it is. Returns where it is now."""
+    if source is not None and source.exists() and _claimed_root(settings) in source.parents:
+        return archive(settings, source)
+    return source
 
 
 def set_aside(ctx: Context, claim_: Claim) -> Path:

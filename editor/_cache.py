@@ -20,7 +20,7 @@ from transcripts import Segment, Transcript
 from transcripts.alignment import EditParagraph, Realignment, paragraphs
 
 __all__ = ["latest_number", "machine_number", "transcript", "paragraphs_of", "realignment", "stored", "remember",
-           "transcript_data", "answer"]
+           "transcript_data", "answer", "forget"]
 
 _KEEP = 12
 """Parsed revisions kept per catalog (the newest few of the episodes being edited)."""
@@ -51,6 +51,16 @@ def machine_number(catalog: Catalog, episode_id: int) -> int | None:
 def _cache(catalog: Catalog, caches: "weakref.WeakKeyDictionary[Catalog, OrderedDict]" = _caches) -> OrderedDict:
     with _lock:
         return caches.setdefault(catalog, OrderedDict())
+
+
+def forget(catalog: Catalog, episode_id: int) -> None:
+    """Drop every cached revision of an episode: a redaction scrubbed its revisions in the catalog, so
+    nothing in memory may still hold the removed words."""
+    for caches in (_caches, _paragraph_caches, _answer_caches):
+        cache = _cache(catalog, caches)
+        with _lock:
+            for key in [k for k in cache if k[0] == episode_id]:
+                del cache[key]
 
 
 def _put(cache: OrderedDict, key: tuple, value, keep: int) -> None:

@@ -20,6 +20,7 @@ from editor import _cache
 from editor.api import _reader, _state, _writer
 from editor.errors import EditorError
 from editor.queue import episode_row
+from editor.service import _lock
 
 __all__ = ["router", "MAX_REASON", "MAX_WORDS"]
 
@@ -64,6 +65,16 @@ def _open_flag(catalog, episode_id: int, flag_id: int) -> PrivacyFlag:
     return flag
 
 
+def _redacting(catalog, episode_id: int, fn, *args, **kwargs) -> dict:
+    """Run a redaction under the episode's save locks (a save building on the old revision cannot slip in
+    after it and bring the words back), then forget the episode's cached revisions."""
+    with _lock("transcript", episode_id), _lock("notes", episode_id):
+        try:
+            return _call(fn, *args, **kwargs)
+        finally:
+            _cache.forget(catalog, episode_id)
+
+
 def _republish(request: Request, episode_id: int, result: dict) -> dict:
     """Start the app's republisher after a redaction; a failure to start is reported, not raised (the
     redaction itself is done and stays)."""
@@ -96,7 +107,8 @@ def accept(request: Request, episode_id: int, flag_id: int) -> dict:
     p = _writer(request)
     st = _state(request)
     _open_flag(st.catalog, episode_id, flag_id)
-    return _republish(request, episode_id, _call(_review().accept, st.catalog, episode_id, flag_id, p.name))
+    return _republish(request, episode_id, _redacting(st.catalog, episode_id, _review().accept, st.catalog,
+                                                      episode_id, flag_id, p.name))
 
 
 @router.post("/episodes/{episode_id}/flags/{flag_id}/dismiss")
@@ -133,5 +145,5 @@ def redact(request: Request, episode_id: int, body: dict = Body(...)) -> dict:
     count = len(_cache.transcript(st.catalog, episode_id, newest).words())
     if last >= count:
         raise EditorError(f"revision {revision} has {count} words; last must be below {count}")
-    return _republish(request, episode_id, _call(_review().redact, st.catalog, episode_id, p.name, revision, first,
-                                                 last, kind="manual"))
+    return _republish(request, episode_id, _redacting(st.catalog, episode_id, _review().redact, st.catalog,
+                                                      episode_id, p.name, revision, first, last, kind="manual"))

@@ -109,6 +109,7 @@ def _save(catalog: Catalog, kind: str, episode_id: int, author: str, base_number
             catalog.drop_draft(episode_id, author, kind)
             return SaveResult(latest_n, merged=False, changed=False, summary="no change")
         data, text, saved = built
+        data = _after_redactions(catalog, kind, episode_id, base_number, data)
         merging = latest_n != base_number
         number = catalog.add_revision(kind, episode_id, data, author=author, base=base_number, merged=merging,
                                       summary=text)
@@ -116,6 +117,34 @@ def _save(catalog: Catalog, kind: str, episode_id: int, author: str, base_number
             saved(number)
     catalog.drop_draft(episode_id, author, kind)
     return SaveResult(number, merging, True, text)
+
+
+def _after_redactions(catalog: Catalog, kind: str, episode_id: int, base_number: int, data: dict) -> dict:
+    """An edit begun before a redaction may still hold the removed words (its base was scrubbed since, so a
+    merge would keep them as the volunteer's change): its words inside every redacted span become
+    ``[redacted]`` again, and the rest of the edit is kept. A notes edit cannot be matched by time, so it is
+    refused with 409 (the server draft and the page keep it; reload and apply it again)."""
+    from sqlalchemy import select
+
+    from chorus.catalog import KINDS, Redaction
+
+    with catalog.session() as s:
+        if kind == "transcript":
+            newer = Redaction.revision > base_number
+        else:  # notes revisions are numbered on their own: compare times
+            made = s.scalar(select(KINDS[kind].created_at).where(KINDS[kind].episode_id == episode_id,
+                                                                 KINDS[kind].number == base_number))
+            newer = Redaction.at > made
+        spans = [tuple(x) for r in s.scalars(select(Redaction.spans).where(Redaction.episode_id == episode_id, newer))
+                 for x in (r or {}).get("times", [])]
+    if not spans:
+        return data
+    if kind != "transcript":
+        raise EditorError(f"words were redacted after revision {base_number}: reload the notes and apply the edit "
+                          "again", 409)
+    from transcripts.redaction import scrub_transcript
+
+    return scrub_transcript(data, spans, [])
 
 
 def machine_transcript(catalog: Catalog, episode_id: int) -> Transcript:

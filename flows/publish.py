@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import signal
+from collections import Counter
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -41,7 +42,7 @@ from chorus.storage import StoreUnavailable
 __all__ = ["publish_episode", "republish_episode", "rebuild_show", "prefect_runner", "show_feed_slot", "free_stale_slots",
            "feed_lock_name", "TRANSCRIBE_LIMIT", "NETWORK_STEPS", "retry_delays", "STEP_LISTENERS"]
 
-NETWORK_STEPS = ("publish-objects", "feed")
+NETWORK_STEPS = ("publish-objects", "feed", "purge", "withdraw")
 """Steps that talk to the store: retried with backoff while it is unavailable (and only then)."""
 TRANSCRIBE_LIMIT = "chorus-transcribe"
 """The Prefect global concurrency limit on transcriptions (``transcriptions_at_once`` slots)."""
@@ -182,7 +183,7 @@ def _context(config: str | None, data_dir: str | None) -> Context:
 
 def _artifact(ctx: Context, out: sequence.Outcome) -> None:
     """A markdown artifact per episode: its links and figures."""
-    if out.episode_id is None or out.status not in ("published", "scheduled"):
+    if out.episode_id is None or out.status not in ("published", "scheduled", "in_review"):
         return
     with ctx.catalog.session() as s:
         ep = s.get_one(Episode, out.episode_id)
@@ -197,21 +198,42 @@ def _artifact(ctx: Context, out: sequence.Outcome) -> None:
     gaps = len(media.get("inaudible") or [])
     problems = media.get("caption_problems", "-")
     when = f" (public from {out.publish_at})" if out.status == "scheduled" else ""
+    when += f": {out.error}" if out.status == "in_review" else ""
     md = (f"## {title}\n\n{out.status}{when}\n\n"
           f"- audio: {out.audio_url}\n- page: {out.episode_url}\n- feed: {out.feed_url}\n\n"
           f"| duration | loudness in → out | words | speech with words | inaudible gaps | caption problems "
           f"| speakers | chapters |\n|---|---|---|---|---|---|---|---|\n"
           f"| {duration / 60:.1f} min | {media.get('input_lufs', 0):.1f} → {media.get('output_lufs', 0):.1f} LUFS "
-          f"| {words} | {cover} | {gaps} | {problems} | {speakers} | {chapters} |\n")
+          f"| {words} | {cover} | {gaps} | {problems} | {speakers} | {chapters} |\n"
+          f"{_privacy_lines(ctx, out.episode_id)}")
     create_markdown_artifact(key=f"episode-{out.episode_id}", markdown=md, description=f"Episode {out.episode_id}")
+
+
+def _privacy_lines(ctx: Context, episode_id: int) -> str:
+    """Flags and redaction checks for the artifact (kinds, counts and results: never the words)."""
+    from chorus import privacy_review
+
+    flags = privacy_review.flags(ctx.catalog, episode_id)
+    done = privacy_review.redactions(ctx.catalog, episode_id)
+    if not flags and not done:
+        return "\nPersonal data: nothing flagged.\n"
+    states = ", ".join(f"{n} {s}" for s, n in sorted(Counter(f["state"] for f in flags).items()))
+    lines = [f"\nPersonal data: {len(flags)} flagged ({states})."]
+    for r in done:
+        result = {None: "not checked yet", True: "check passed", False: "CHECK FAILED"}[r.get("verified")]
+        check = r.get("check") or {}
+        lines.append(f"- redaction {r['id']} ({r['kind']}, by {r['by']}): {result}; audio re-transcribed: "
+                     f"{check.get('heard', '-')} removed words heard; {check.get('versions', '-')} object versions "
+                     f"searched, {check.get('found', '-')} found")
+    return "\n".join(lines) + "\n"
 
 
 def _finish(ctx: Context, out: sequence.Outcome):
     """The flow's final state: Completed for published/duplicate/scheduled, Failed otherwise (with the outcome)."""
     result = out.to_dict()
-    if out.status in ("published", "duplicate", "scheduled"):
+    if out.status in ("published", "duplicate", "scheduled", "in_review"):
         _artifact(ctx, out)
-        return Completed(message=out.status, data=result)
+        return Completed(message=out.error if out.status == "in_review" else out.status, data=result)
     return Failed(message=out.error or out.status, data=result)
 
 

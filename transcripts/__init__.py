@@ -9,6 +9,7 @@ from .errors import LanguageUnsure, TranscriptError
 from .formats import write_formats
 from .model import Segment, Transcript, TranscribeOptions, Word
 from .notes import Chapter, NotesOptions, ShowNotes, chapters_json, make_notes
+from .privacy import KINDS as PERSONAL_DATA_KINDS, Flag, find_personal_data
 from .revisions import merge3, word_diff
 from .speakers import assign_speakers
 
@@ -17,4 +18,5 @@ __all__ = [
     "write_formats", "assign_speakers",
     "make_notes", "NotesOptions", "ShowNotes", "Chapter", "chapters_json",
     "EditParagraph", "paragraphs", "realign", "merge3", "word_diff",
+    "find_personal_data", "Flag", "PERSONAL_DATA_KINDS",
 ]

@@ -28,8 +28,9 @@ def _get(url, method="GET"):
 
 
 @pytest.fixture(scope="module")
-def published(tmp_path_factory, panel, synth, s3_env, prefect_api, request):
+def published(tmp_path_factory, panel, synth, s3_env, seaweed, prefect_api, request):
     """Run once: the panel recording plus four bad inputs, in one `chorus run --json` call."""
+    seaweed.allow_public("e2e-run/community-podcast")  # the show folder is public, as chorus.runtime scopes it
     import os
     import sys
 

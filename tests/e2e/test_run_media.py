@@ -27,7 +27,8 @@ def _get(url):
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory, synth, s3_env, prefect_api):
+def run(tmp_path_factory, synth, s3_env, seaweed, prefect_api):
+    seaweed.allow_public("e2e-media/community-podcast")  # the show folder is public, as chorus.runtime scopes it
     root = tmp_path_factory.mktemp("media-run")
     # a multitrack folder: one track per speaker, the guest 10 dB quieter, named by a sidecar
     mix, truth = synth("quiet-guest", multitrack=True)

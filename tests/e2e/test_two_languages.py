@@ -37,7 +37,8 @@ def _get(url, method="GET"):
 
 
 @pytest.fixture(scope="module")
-def show(tmp_path_factory, synth, s3_env, prefect_api):
+def show(tmp_path_factory, synth, s3_env, seaweed, prefect_api):
+    seaweed.allow_public("e2e-languages/community-podcast")  # the show folder is public, as chorus.runtime scopes it
     root = tmp_path_factory.mktemp("two-languages")
     wav, en_truth = synth("panel")
     video = make_video(wav, root / "rencontre-en.mp4")
@@ -49,7 +50,8 @@ def show(tmp_path_factory, synth, s3_env, prefect_api):
         {"title": TITLE_DE, "language": "de", "host": "Jana Weiß", "guests": ["Lukas Brandt"]}))
     env = {**os.environ, **s3_env, "CHORUS_PUBLISH__BUCKET": "e2e-languages", "CHORUS_DATA_DIR": str(root / "data"),
            "PREFECT_API_URL": prefect_api, "CHORUS_SHOW__WHISPER_MODEL": "base",
-           "CHORUS_SHOW__TITLE": "Réseau Chapters & Friends"}
+           "CHORUS_SHOW__TITLE": "Réseau Chapters & Friends",
+           "CHORUS_SHOW__REVIEW": "after"}  # about languages: personal data is flagged in English only (privacy tests)
     proc = subprocess.run([sys.executable, "-m", "chorus.cli", "run", "--json", str(video), str(de)],
                           capture_output=True, text=True, env=env, timeout=1200, cwd=root)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
