@@ -98,19 +98,24 @@ def _new_flags(ctx: Context, episode_id: int, found: list) -> list:
                                         and abs(b - f.end) <= _DECIDED_TOLERANCE for k, a, b in decided)]
 
 
-def hold_reason(open_kinds: Counter, policy: str) -> str | None:
-    """Why an episode is held, in one line of kinds and counts (never the words), or None.
+def hold_reason(kinds: Counter, policy: str, decided: int = 0) -> str | None:
+    """Why an episode is held, in one line of kinds and counts (never the words), or None. Under ``flagged``
+    an episode in which anything was flagged waits for an organiser's approval, even once every flag is
+    redacted or dismissed (someone must see the result before listeners do).
 
     >>> hold_reason(Counter({"person": 2, "phone": 1}), "flagged")
-    'held for review: personal data flagged (2 person, 1 phone)'
+    'held for review: personal data flagged (2 person, 1 phone); an organiser approves it in the editor'
+    >>> hold_reason(Counter({"person": 1}), "flagged", decided=1)
+    'held for review: personal data flagged (1 person; 1 redacted or dismissed); an organiser approves it in the editor'
     >>> hold_reason(Counter(), "before"), hold_reason(Counter({"person": 1}), "after")
     ('held for review: the show reviews every episode before publishing (review = "before")', None)
     """
     if policy == "before":
         return 'held for review: the show reviews every episode before publishing (review = "before")'
-    if policy == "flagged" and open_kinds:
-        kinds = ", ".join(f"{n} {k}" for k, n in open_kinds.most_common())
-        return f"held for review: personal data flagged ({kinds})"
+    if policy == "flagged" and kinds:
+        listed = ", ".join(f"{n} {k}" for k, n in kinds.most_common())
+        done = f"; {decided} redacted or dismissed" if decided else ""
+        return f"held for review: personal data flagged ({listed}{done}); an organiser approves it in the editor"
     return None
 
 
@@ -138,12 +143,12 @@ def review(ctx: Context, release: Release) -> str | None:
     if approved or public:
         return None
     with ctx.catalog.session() as s:
-        kinds = Counter(s.scalars(select(PrivacyFlag.kind).where(PrivacyFlag.episode_id == ep.id,
-                                                                 PrivacyFlag.state == "open")))
+        rows = s.execute(select(PrivacyFlag.kind, PrivacyFlag.state).where(PrivacyFlag.episode_id == ep.id)).all()
+    kinds = Counter(kind for kind, _state in rows)
     if language not in FLAGGED_LANGUAGES and release.show_settings.review == "flagged":
         return (f"held for review: personal data is flagged automatically only in English, and this episode is in "
                 f"{language!r}; a person must listen before it is published")
-    return hold_reason(kinds, release.show_settings.review)
+    return hold_reason(kinds, release.show_settings.review, decided=sum(state != "open" for _k, state in rows))
 
 
 def _failed_checks(ctx: Context, episode_id: int) -> str | None:
