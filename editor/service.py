@@ -284,8 +284,10 @@ def thread_republisher(settings, catalog: Catalog, bucket) -> Republisher:
 
     def release(episode_id: int) -> None:
         try:
-            out = sequence.release_episode(Context(settings, catalog, bucket), episode_id)
-            catalog.set_status(episode_id, out.status, detail="republished after approval")
+            with _lock("release", episode_id):  # one release of an episode at a time (redactions in a row)
+                out = sequence.release_episode(Context(settings, catalog, bucket), episode_id)
+            if out.status != "in_review":  # a held episode's status and reason were recorded by its hold step
+                catalog.set_status(episode_id, out.status, detail="republished from the editor")
         except Exception as e:  # noqa: BLE001 - reported in the catalog, where the queue shows it
             catalog.set_status(episode_id, "failed", detail=f"republish after approval: {' '.join(str(e).split())}")
 

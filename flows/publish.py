@@ -114,7 +114,8 @@ def free_stale_slots() -> list[str]:
     freed = []
     with get_client(sync_client=True) as client:
         for lim in client.read_global_concurrency_limits(limit=200, offset=0):
-            if lim.active_slots and (lim.name == TRANSCRIBE_LIMIT or lim.name.startswith(feed_lock_name(""))):
+            if lim.active_slots and (lim.name == TRANSCRIBE_LIMIT or lim.name.startswith(feed_lock_name(""))
+                                     or lim.name.startswith("chorus-episode-")):
                 client.update_global_concurrency_limit(lim.name, GlobalConcurrencyLimitUpdate(active_slots=0))
                 freed.append(lim.name)
     return freed
@@ -281,8 +282,11 @@ def republish_episode(episode_id: int, config: str | None = None, data_dir: str 
     ctx = _context(config, data_dir)
     out = sequence.Outcome(str(episode_id), episode_id=episode_id)
 
-    out = _with_bucket(ctx, out, lambda: sequence.release_episode(ctx, episode_id, prefect_runner(ctx.settings),
-                                                                  out=out))
+    name = f"chorus-episode-{episode_id}"  # one release of an episode at a time (redactions in quick succession)
+    _ensure_limit(name, 1)
+    with concurrency(name, occupy=1, strict=True, lease_duration=LEASE_SECONDS):
+        out = _with_bucket(ctx, out, lambda: sequence.release_episode(ctx, episode_id, prefect_runner(ctx.settings),
+                                                                      out=out))
     return _finish(ctx, out)
 
 
