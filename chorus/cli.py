@@ -334,6 +334,46 @@ def editor(
         raise _fail(str(e)) from e
 
 
+@app.command()
+def deploy(data_dir: Optional[Path] = DataOpt, config: Optional[Path] = ConfigOpt) -> None:
+    """Register prefect.yaml's deployments on the Prefect process work pool `chorus` (created if missing), on the
+    server in PREFECT_API_URL or the one `chorus up` runs for this data directory; `chorus worker`s then run them."""
+    _settings(config, data_dir)
+    from chorus.workers import deploy as deploy_all
+
+    try:
+        done = deploy_all()
+    except ChorusError as e:
+        raise _fail(str(e)) from e
+    made = " (created)" if done.created_pool else ""
+    err.print(f"deployed {', '.join(done.names)} on work pool {done.pool}{made} at {os.environ['PREFECT_API_URL']}")
+
+
+@app.command()
+def worker(
+    name: Optional[str] = typer.Option(None, "--name", help="Worker name, shown on its flow runs (default: HOST-PID)."),
+    work_dir: Optional[Path] = typer.Option(None, "--work-dir",
+                                            help="Its own work directory (default: <data>/workers/NAME)."),
+    limit: Optional[int] = typer.Option(None, "--limit", min=1,
+                                        help="Flow runs at once (default: [processing] max_parallel_episodes)."),
+    data_dir: Optional[Path] = DataOpt,
+    config: Optional[Path] = ConfigOpt,
+) -> None:
+    """Run a Prefect process worker on the pool `chorus` (see `chorus deploy`); its flow runs share only the
+    Prefect server, the catalog (catalog_url) and the bucket ([publish]) with the rest of Chorus."""
+    settings = _settings(config, data_dir)
+    from chorus.workers import WorkerOptions, default_name, run_worker
+
+    name = name or default_name()
+    opts = WorkerOptions(name, work_dir or settings.data_dir / "workers" / name, config, limit=limit)
+    try:
+        run_worker(settings, opts, say=err.print)
+    except ChorusError as e:
+        raise _fail(str(e)) from e
+    except KeyboardInterrupt:
+        err.print(f"worker {name} stopped")
+
+
 app.add_typer(user_app, name="user")  # chorus user add|list|remove|token
 app.add_typer(db_app, name="db")  # chorus db upgrade|current|backup (chorus.cli_db)
 app.add_typer(privacy_app)  # chorus flags|redact|dismiss (chorus.cli_privacy)

@@ -178,6 +178,8 @@ def _die_with_service() -> None:
 
 def _context(config: str | None, data_dir: str | None) -> Context:
     _die_with_service()
+    if os.environ.get("CHORUS_WORKER"):  # on a `chorus worker`: its own config and work directory (chorus.workers)
+        config, data_dir = os.environ.get("CHORUS_CONFIG"), None
     settings = load_settings(Path(config) if config else None, Path(data_dir) if data_dir else None)
     return Context(settings, Catalog(settings.catalog))
 

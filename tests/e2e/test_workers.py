@@ -1,0 +1,119 @@
+"""Scale-out on one machine: `chorus deploy`, two `chorus worker` processes with their own work
+directories, a real Prefect server, a real SeaweedFS and one catalog shared by both (issue #14).
+
+Two recordings submitted to the `publish-episode` deployment at once are each published exactly
+once, by the two workers (their names are on the flow runs), and the feed lists both.
+"""
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import feedparser
+import pytest
+from sqlalchemy import select
+
+pytestmark = pytest.mark.e2e
+
+BUCKET = "e2e-workers"
+SHORT = Path(__file__).parents[1] / "data" / "scripts" / "publish-short.json"
+
+
+def _chorus(*args: str) -> list[str]:
+    return [sys.executable, "-m", "chorus.cli", *args]
+
+
+async def _submit_and_wait(api: str, sources: list[Path], timeout: float) -> list:
+    """Start one publish-episode run per source (as `chorus up`'s watcher does), wait for all to finish."""
+    from prefect.client.orchestration import PrefectClient
+
+    async with PrefectClient(api) as client:
+        deployment = await client.read_deployment_by_name("publish-episode/publish-episode")
+        runs = [await client.create_flow_run_from_deployment(deployment.id, parameters={"source": str(s)})
+                for s in sources]
+        deadline = time.monotonic() + timeout
+        while True:
+            runs = [await client.read_flow_run(r.id) for r in runs]
+            if all(r.state is not None and r.state.is_final() for r in runs) or time.monotonic() > deadline:
+                return runs
+            await asyncio.sleep(1)
+
+
+async def _workers_online(api: str, names: set[str], timeout: float = 120) -> set[str]:
+    from prefect.client.orchestration import PrefectClient
+
+    async with PrefectClient(api) as client:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            seen = {w.name for w in await client.read_workers_for_work_pool("chorus", limit=20, offset=0)}
+            if names <= seen:
+                return seen
+            await asyncio.sleep(1)
+    return seen
+
+
+def test_two_workers_publish_each_recording_once(tmp_path, synth, s3_env, seaweed, prefect_api):
+    seaweed.allow_public(f"{BUCKET}/community-podcast")
+    shared = tmp_path / "shared"  # where the recordings wait: one machine, so a shared path (staging comes next)
+    shared.mkdir()
+    first = shutil.copyfile(synth(SHORT)[0], shared / "check-in-one.wav")
+    second = shutil.copyfile(synth(SHORT, gap=0.6)[0], shared / "check-in-two.wav")
+    catalog = f"sqlite:///{tmp_path / 'catalog.db'}"
+    env = {**os.environ, **s3_env, "CHORUS_PUBLISH__BUCKET": BUCKET, "PREFECT_API_URL": prefect_api,
+           "CHORUS_CATALOG_URL": catalog, "CHORUS_DATA_DIR": str(tmp_path / "server")}
+    run = dict(env=env, cwd=tmp_path, capture_output=True, text=True)
+
+    deployed = subprocess.run(_chorus("deploy"), timeout=300, **run)
+    assert deployed.returncode == 0, deployed.stderr[-3000:]
+    assert "publish-episode/publish-episode" in deployed.stderr and "work pool chorus" in deployed.stderr
+
+    logs = {name: open(tmp_path / f"{name}.log", "w") for name in ("w1", "w2")}
+    workers = [subprocess.Popen(_chorus("worker", "--name", name, "--work-dir", str(tmp_path / name), "--limit", "1"),
+                                env=env, cwd=tmp_path, stdout=log,
+                                stderr=subprocess.STDOUT) for name, log in logs.items()]
+    try:
+        online = asyncio.run(_workers_online(prefect_api, {"w1", "w2"}))
+        assert {"w1", "w2"} <= online, [(tmp_path / f"{n}.log").read_text()[-2000:] for n in logs]
+        runs = asyncio.run(_submit_and_wait(prefect_api, [first, second], timeout=420))
+    finally:
+        for proc in workers:
+            proc.terminate()
+        for proc in workers:
+            try:
+                proc.wait(30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        for log in logs.values():
+            log.close()
+    worker_logs = {n: (tmp_path / f"{n}.log").read_text() for n in logs}
+    assert [r.state.type.value for r in runs] == ["COMPLETED", "COMPLETED"], (
+        [r.state.message for r in runs], {n: t[-3000:] for n, t in worker_logs.items()})
+
+    # each flow run names the worker that ran it; each worker ran one (limit 1 each, both runs at once)
+    ran_by = {r.labels.get("prefect.worker.name") for r in runs}
+    assert ran_by == {"w1", "w2"}, [dict(r.labels) for r in runs]
+    for name in ("w1", "w2"):
+        assert "Traceback" not in worker_logs[name], worker_logs[name][-3000:]
+        # each worker worked in its own directory: the recording it published is archived there
+        archived = [p.name for p in (tmp_path / name / "archive").rglob("*.wav")]
+        assert len(archived) == 1, (name, archived)
+
+    # published exactly once each, in the one shared catalog
+    from chorus.catalog import Catalog, Episode
+
+    with Catalog(catalog).session() as sess:
+        episodes = sess.execute(select(Episode.source_sha256, Episode.status)).all()
+    assert sorted(status for _sha, status in episodes) == ["published", "published"], episodes
+    assert len({sha for sha, _status in episodes}) == 2
+
+    # the feed (read anonymously, as a podcast app does) lists both, once each
+    with urllib.request.urlopen(f"{seaweed.endpoint_url}/{BUCKET}/community-podcast/feed.xml", timeout=30) as r:
+        feed = feedparser.parse(r.read())
+    enclosures = [e.enclosures[0].href for e in feed.entries]
+    assert len(feed.entries) == 2 and len(set(enclosures)) == 2, [e.title for e in feed.entries]
