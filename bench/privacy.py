@@ -4,8 +4,9 @@
 
 Prints, for the tuning corpus (seed 0) and the held-out corpus (seed 7, other names and phrasings), a table per
 kind (planted, found, recall), the false flags per 1,000 words with the most frequent false-flag texts; the flags
-on the project's English speech scripts (nothing planted); and seconds per 10,000 words: the first call (which
-loads spaCy) apart from warm calls. See docs/privacy.md.
+on the project's English speech scripts (nothing planted); on what the pipeline's transcriber (Whisper tiny.en) wrote
+for spoken items read by espeak-ng (``tests/transcripts/_privacy_heard.py``); and seconds per 10,000 words: the first
+call (which loads spaCy) apart from warm calls. See docs/privacy.md.
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.transcripts._privacy_corpus import KINDS, evaluate, make_corpus  # noqa: E402
+from tests.transcripts._privacy_heard import WHISPER_SAID  # noqa: E402
 from transcripts import Word  # noqa: E402
 from transcripts.privacy import find_personal_data  # noqa: E402
 
@@ -57,6 +59,31 @@ def scripts_flags() -> tuple[int, list]:
     return total, flags
 
 
+def whisper_table(misses: bool) -> str:
+    """Recall per kind on what Whisper wrote for spoken items, and flags on its distractor sentences. An item counts
+    as found when a flag of its kind covers every word it must (``expect``)."""
+    rows = ["### As the transcriber wrote it (tests/transcripts/_privacy_heard.py)", "",
+            "| kind | heard | found | recall |", "|---|---:|---:|---:|"]
+    found, heard, missed, false, words = collections.Counter(), collections.Counter(), [], [], 0
+    for w in WHISPER_SAID:
+        ws = [Word(t, 0.4 * i, 0.4 * i + 0.3) for i, t in enumerate(w.heard.split())]
+        flags = find_personal_data(ws)
+        if w.kind is None:
+            words += len(ws)
+            false += [f"{f.kind}: {f.text}" for f in flags]
+            continue
+        heard[w.kind] += 1
+        toks, need = w.heard.split(), w.expect.split()
+        at = next(i for i in range(len(toks)) if toks[i:i + len(need)] == need)
+        if all(any(f.kind == w.kind and f.first <= i <= f.last for f in flags) for i in range(at, at + len(need))):
+            found[w.kind] += 1
+        else:
+            missed.append(f"  MISS {w.kind}: {w.heard!r} flags={[(f.kind, f.text) for f in flags]}")
+    rows += [f"| {k} | {heard[k]} | {found[k]} | {found[k] / heard[k]:.3f} |" for k in KINDS if heard[k]]
+    rows += ["", f"Distractors: {len(false)} flags in {words} words" + "".join(f"\n- {t}" for t in false)]
+    return "\n".join(rows + (missed if misses else []))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--misses", action="store_true", help="list every missed planted item")
@@ -78,6 +105,7 @@ def main() -> None:
             for p, over in r["misses"]:
                 print(f"  MISS {p.kind}: {p.text!r} flags={over}")
             print()
+    print(whisper_table(args.misses), "\n")
     n, fl = scripts_flags()
     print(f"### The project's English speech scripts (tests/data/scripts), nothing planted\n\n{len(fl)} flags in {n} "
           f"words = {1000 * len(fl) / n:.2f} per 1,000 words (real places among them)")

@@ -1,16 +1,14 @@
-"""Word-level rules for personal data as people say it: spoken digits, spoken e-mails, dates of birth, ages,
-numbers. Each rule takes normalised tokens (see ``norm``) and yields ``(first, last, kind,
-score)`` with word indices, inclusive.
+"""Word-level rules for personal data as people say it: spoken e-mails (and as Whisper writes them), dates of
+birth, ages. Phone and NHS numbers are in ``_privacy_numbers``. Each rule takes normalised tokens (see ``norm``) and
+yields ``(first, last, kind, score)`` with word indices, inclusive.
 """
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
 
-import phonenumbers
-
-__all__ = ["norm", "read_digits", "small_number", "number_runs", "spoken_emails", "written_emails", "ages",
-           "dates_of_birth", "nhs_valid", "HELPLINE_NUMBERS", "MONTHS", "END"]
+__all__ = ["norm", "small_number", "spoken_emails", "written_emails", "whisper_emails", "ages", "dates_of_birth",
+           "MONTHS", "END"]
 
 Span = tuple[int, int, str, float]
 
@@ -27,9 +25,6 @@ _ORDINAL = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth
 MONTHS = {m: i + 1 for i, m in enumerate(["january", "february", "march", "april", "may", "june", "july",
                                            "august", "september", "october", "november", "december"])}
 MONTHS.update({m[:3]: n for m, n in list(MONTHS.items())} | {"sept": 9})
-HELPLINE_NUMBERS = frozenset({"116123", "999", "111", "112", "101", "08001111", "85258", "116111", "08088025544",
-                              "0300123393", "03001233393", "08457909090"})
-"""Public helplines and emergency numbers (Samaritans, Childline, Shout, Mind...): never flagged as phones."""
 END = re.compile(r"[.,?!;:]$")
 
 
@@ -40,53 +35,6 @@ def norm(text: str) -> str:
     ('smith', 'hello', 'jane.doe@gmail.com', '+44')
     """
     return text.strip().lower().strip("\"“”‘’()[]{}").rstrip(".,?!;:…").lstrip("'").strip("\"“”()")
-
-
-def read_digits(toks: Sequence[str], i: int) -> tuple[str, int]:
-    """Digits read from ``toks[i:]`` (normalised), spoken or written, and the index after the last token used.
-
-    Stops after a token that ends a clause in the original (callers pass normalised tokens, so they split runs
-    themselves). ``double``/``triple`` repeat the next digit; "oh", "zero" and "nought" are 0; "nine hundred" is
-    900; "twenty one" is 21.
-
-    >>> read_digits("oh seven seven double oh nine hundred one two three".split(), 0)
-    ('07700900123', 10)
-    >>> read_digits(["+44", "20", "7946", "0958"], 0)
-    ('+442079460958', 4)
-    >>> read_digits("triple five two".split(), 0)
-    ('5552', 3)
-    """
-    out, j = "", i
-    while j < len(toks):
-        t = toks[j]
-        nxt = toks[j + 1] if j + 1 < len(toks) else ""
-        if re.fullmatch(r"\+?\d+(-\d+)*", t):
-            out += t.replace("-", "")
-        elif t == "plus" and not out and (nxt.isdigit() or nxt in _DIGIT):
-            out += "+"
-        elif t in ("o", "oh") and not out and not (nxt in _DIGIT or nxt.isdigit() or nxt in ("double", "triple")):
-            break
-        elif t in _DIGIT:
-            out += _DIGIT[t]
-        elif t in ("double", "triple") and nxt in _DIGIT:
-            out += _DIGIT[nxt] * (2 if t == "double" else 3)
-            j += 1
-        elif t in _TEEN:
-            out += str(_TEEN[t])
-        elif t in _TENS:
-            if nxt in _DIGIT and _DIGIT[nxt] != "0":
-                out += str(_TENS[t] + int(_DIGIT[nxt]))
-                j += 1
-            else:
-                out += str(_TENS[t])
-        elif t == "hundred" and out and out[-1].isdigit() and j > i and toks[j - 1] in _DIGIT:
-            out += "00"
-        elif t == "thousand" and out and out[-1].isdigit():
-            out += "000"
-        else:
-            break
-        j += 1
-    return out, j
 
 
 def small_number(toks: Sequence[str], i: int) -> tuple[int | None, int]:
@@ -118,68 +66,6 @@ def small_number(toks: Sequence[str], i: int) -> tuple[int | None, int]:
 _TEENS_AND_DIGITS = {k: int(v) for k, v in _DIGIT.items() if v != "0"} | _TEEN
 
 
-def nhs_valid(digits: str) -> bool:
-    """The NHS number mod-11 check.
-
-    >>> nhs_valid("9434765919"), nhs_valid("9434765918")
-    (True, False)
-    """
-    if len(digits) != 10 or not digits.isdigit():
-        return False
-    check = 11 - sum(int(d) * w for d, w in zip(digits, range(10, 1, -1))) % 11
-    return (0 if check == 11 else check) == int(digits[9])
-
-
-def _phone_possible(digits: str) -> bool:
-    try:
-        n = phonenumbers.parse(digits, None if digits.startswith("+") else "GB")
-    except phonenumbers.NumberParseException:
-        return False
-    return phonenumbers.is_possible_number(n)
-
-
-def number_runs(toks: Sequence[str], ends: Sequence[bool]) -> Iterator[Span]:
-    """Phone numbers and NHS numbers among runs of digits, spoken or written.
-
-    ``ends[k]`` is True where word ``k`` ended a clause (a comma or full stop after it). A 10-digit run is an
-    NHS number when "NHS" was said just before it (spoken or written), or when written and it passes the mod-11
-    check and is no UK phone number; otherwise a run of 9 to 13 digits that phonenumbers finds possible is a phone.
-    Helpline numbers are never flagged.
-    """
-    i = 0
-    while i < len(toks):
-        j_stop = i
-        while j_stop < len(toks) and not ends[j_stop]:
-            j_stop += 1
-        digits, j = read_digits(toks[: j_stop + 1], i)
-        if j == i:
-            i += 1
-            continue
-        nhs_context = "nhs" in toks[max(0, i - 8):i]
-        # unpunctuated text runs numbers together ("... six five twenty minutes"): try shorter runs too
-        for end in range(j, i, -1):
-            found = _number_kind(read_digits(toks[:end], i)[0], toks[i:end], nhs_context)
-            if found:
-                yield i, end - 1, *found
-                i = end
-                break
-        else:
-            i = j
-
-
-def _number_kind(digits: str, said: Sequence[str], nhs_context: bool) -> tuple[str, float] | None:
-    bare = digits.lstrip("+")
-    written = all(re.fullmatch(r"\+?[\d-]+", t) for t in said)
-    if len(bare) == 10 and nhs_context and (nhs_valid(bare) or not written):
-        return "nhs_number", 1.0 if nhs_valid(bare) else 0.8
-    if len(bare) == 10 and written and nhs_valid(bare) and not bare.startswith("0"):
-        return "nhs_number", 0.6
-    if bare not in HELPLINE_NUMBERS and (len(bare) in (10, 11) and bare.startswith("0")
-                                         or 9 <= len(bare) <= 13 and _phone_possible(digits)):
-        return "phone", 0.9
-    return None
-
-
 _TLDS = {"com", "co", "uk", "org", "net", "io", "ac", "gov", "nhs", "edu", "me", "info", "biz", "ie", "us", "de",
          "fr", "eu", "scot", "wales", "london", "email"}
 _SEPS = {"dot", "underscore", "hyphen", "dash", "point"}
@@ -189,10 +75,60 @@ _EMAIL = re.compile(r"^[\w.+'-]+@[\w-]+(\.[\w-]+)+$")
 
 
 def written_emails(toks: Sequence[str]) -> Iterator[Span]:
-    """Written addresses, one token each (``jane.doe@gmail.com``)."""
+    """Written addresses, one token each (``jane.doe@gmail.com``), with a user part said before it ("jane dot
+    doe@gmail.com").
+
+    >>> list(written_emails("email jane dot doe@gmail.com now".split()))
+    [(1, 3, 'email', 1.0)]
+    """
     for k, t in enumerate(toks):
         if _EMAIL.match(t):
-            yield k, k, "email", 1.0
+            u = k
+            while u >= 2 and toks[u - 1] in _SEPS and re.fullmatch(r"[\w'-]+", toks[u - 2]) and toks[u - 2] not in _NOT_USER:
+                u -= 2
+            yield u, k, "email", 1.0
+
+
+_TAIL = re.compile(r"\.[a-z0-9-]+")
+_EMAIL_CUES = {"email", "e-mail", "emails", "emailed", "mail", "address", "contact", "write", "send", "sent"}
+
+
+def whisper_emails(toks: Sequence[str]) -> Iterator[Span]:
+    """Addresses as Whisper writes a spoken one, with the dots as their own words: "Sarah Jones at Hotmail .com",
+    "emmer .wilser .gmail .com", "mikeatyaboo .com", "jane .co .net". A name with such a tail is an address when
+    "at" (or "and", Whisper's mishearing of it) links a user part to it, or an e-mail word ("email", "address",
+    "contact", "write", "send") comes in the 8 words before; otherwise it is a web site ("amazon .com") and left.
+
+    >>> list(whisper_emails("The email is Sarah at Hotmail .com".lower().split()))
+    [(3, 6, 'email', 0.8)]
+    >>> list(whisper_emails("email me at jane .com".split())), list(whisper_emails("i shop on amazon .com".split()))
+    ([(3, 4, 'email', 0.7)], [])
+    """
+    done = -1
+    for end, t in enumerate(toks):
+        if end <= done or not (_TAIL.fullmatch(t) and t[1:] in _TLDS) or end == 0:
+            continue
+        while end + 1 < len(toks) and _TAIL.fullmatch(toks[end + 1]) and toks[end + 1][1:] in _TLDS:
+            end += 1  # ".co .uk"
+        d = end  # back over the domain: tails and the words before them ("mn .wealsonat email .com")
+        while d > 0 and _TAIL.fullmatch(toks[d]):
+            d -= 1
+            if d > 0 and _TAIL.fullmatch(toks[d - 1]) and re.fullmatch(r"[\w'-]+", toks[d]):
+                d -= 1
+        if _TAIL.fullmatch(toks[d]) or not re.fullmatch(r"[\w'-]+", toks[d]):
+            continue
+        first, score = d, 0.7
+        if d >= 2 and toks[d - 1] in ("at", "@", "and") and re.fullmatch(r"[\w.'-]+", toks[d - 2]) \
+                and toks[d - 2] not in _NOT_USER:
+            first, score = d - 2, 0.8
+        elif toks[d] in _NOT_USER and d == end - 1:
+            continue  # "email .com", "me .com"
+            while first >= 2 and toks[first - 1] in _SEPS and toks[first - 2] not in _NOT_USER:
+                first -= 2
+        cued = any(w in _EMAIL_CUES for w in toks[max(0, first - 8):first])
+        if cued or (score == 0.8 and toks[d - 1] != "and"):
+            done = end
+            yield first, end, "email", score
 
 
 def spoken_emails(toks: Sequence[str]) -> Iterator[Span]:
@@ -282,11 +218,11 @@ def _date(toks: Sequence[str], i: int) -> int:
     j = i + (1 if i < len(toks) and toks[i] == "the" else 0)
     d = _day(toks, j)
     if d > j:
-        m = d + (1 if d < len(toks) and toks[d] == "of" else 0)
+        m = d + (1 if d < len(toks) and toks[d] in ("of", "on") else 0)  # Whisper: "the fourth on July"
         if m < len(toks) and toks[m] in MONTHS:
             return _year(toks, m + 1)
     if j < len(toks) and toks[j] in MONTHS:
-        d = _day(toks, j + 1)
+        d = _day(toks, j + 1 + (j + 1 < len(toks) and toks[j + 1] == "the"))
         if d > j + 1:
             return _year(toks, d)
         y = _year(toks, j + 1)
@@ -295,8 +231,20 @@ def _date(toks: Sequence[str], i: int) -> int:
     return y if y > i and toks[i][:1].isdigit() or y > i + 1 else i
 
 
+_BIRTH_STOP = {"moved", "married", "left", "qualified", "started", "since", "until", "after", "before", "when"}
+
+
+def _fragments(toks: Sequence[str], i: int) -> int:
+    """Index after a date Whisper wrote in pieces ("3 -5 -8 -4", "3 /5 /84"), or ``i``."""
+    j = i
+    while j < len(toks) and re.fullmatch(r"\d{1,4}" if j == i else r"[-/.]\d{1,4}", toks[j]):
+        j += 1
+    return j if j - i >= 3 else i
+
+
 def dates_of_birth(toks: Sequence[str]) -> Iterator[Span]:
-    """A date said just after "born", "date of birth", "DOB" or "birthday".
+    """A date said just after "born", "date of birth", "DOB" or "birthday"; as Whisper writes it too: in pieces
+    ("born on 3 -5 -8 -4"), or misheard with a year soon after ("born on the third and made 1980").
 
     >>> list(dates_of_birth("she was born on the 3rd of may 1984 in leeds".split()))
     [(4, 8, 'date_of_birth', 0.9)]
@@ -307,9 +255,17 @@ def dates_of_birth(toks: Sequence[str]) -> Iterator[Span]:
         i = k + 1
         while i < len(toks) and i - k <= 4 and toks[i] in _FILLER - {"the"}:
             i += 1
-        end = _date(toks, i)
+        end, score = _date(toks, i), 0.9
+        if end == i:  # Whisper: "3 -5 -8 -4"; "on the third and made 1980" (a year soon after "born")
+            end = _fragments(toks, i)
+        if end == i:
+            year = next((y for y in range(i, min(len(toks), i + 6)) if re.fullmatch(r"(19|20)\d\d", toks[y])), None)
+            end, score = (year + 1 if year is not None and not {*toks[i:year]} & _BIRTH_STOP else i), 0.7
+            if end > i:  # from the day or month said before the year, if any ("in Leeds in 1990": the year)
+                i = next((d for d in range(i, year) if _day(toks, d + (toks[d] == "the")) > d + (toks[d] == "the")
+                          or toks[d] in MONTHS), year)
         if end > i:
-            yield i, end - 1, "date_of_birth", 0.9
+            yield i, end - 1, "date_of_birth", score
 
 
 _UNITS = {"minutes", "minute", "mins", "hours", "hour", "days", "day", "weeks", "week", "months", "month", "times",

@@ -3,7 +3,8 @@ ages and NHS numbers, written or spoken. See docs/privacy.md, "Flagging personal
 
 ``find_personal_data(words, known_people=(), allow=())`` is plain Python: no I/O, deterministic, thread-safe. It
 combines Presidio (spaCy's small English model, phonenumbers, Presidio's e-mail and NHS recognisers) run on the
-joined text with word rules for what people say rather than write (``_privacy_rules``). Lower-cased transcripts are
+joined text with word rules for what people say rather than write, and for how Whisper writes it (``_privacy_rules``,
+``_privacy_numbers``). Lower-cased transcripts are
 also read through a truecased copy in which words that are not common lower-case English words are capitalised.
 
 >>> from transcripts import Word
@@ -19,6 +20,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from . import _privacy_names as names
+from . import _privacy_numbers as numbers
 from . import _privacy_rules as rules
 from ._privacy_words import COMMON_LOWER
 
@@ -31,7 +33,7 @@ _PRIORITY = {"nhs_number": 8, "phone": 7, "email": 6, "date_of_birth": 5, "age":
              "person": 1}
 _GAP = re.compile(r"^\[[^\]]*\]$")
 _NEVER = {"cbt", "emdr", "dbt", "act", "ifs", "nhs", "mbct", "cft", "ipt", "dit", "cat", "tf-cbt", "samaritans",
-          "childline", "shout", "mind", "cruse", "bacp", "ukcp", "bps", "hcpc", "nice", "iapt", "talking",
+          "samaritan", "childline", "shout", "mind", "cruse", "bacp", "ukcp", "bps", "hcpc", "nice", "iapt", "talking",
           "person-centred", "person-centered", "trauma-informed", "gestalt", "jungian", "freudian", "rogerian",
           "psychodynamic", "mindfulness", "schema", "compassion-focused", "i", "i'm", "i've", "i'd", "i'll", "ok",
           "okay", "yeah", "dob", "um", "uh", "mm", "hmm", "zoom", "teams", "podcast", "covid", "christmas", "monday",
@@ -155,8 +157,10 @@ def _ner(texts: Sequence[str], starts: Sequence[int], real: Sequence[int], toks:
                 out.append((first, last, kind, h.score * (0.9 if n else 1.0), 1))
             elif h.entity == "EMAIL_ADDRESS":
                 out.append((first, last, "email", h.score, 1))
-            elif digits in rules.HELPLINE_NUMBERS:
+            elif digits in numbers.HELPLINE_NUMBERS:
                 continue
+            elif h.entity == "UK_NHS" and "nhs" not in toks[max(0, first - 8):first]:
+                continue  # without "NHS" the word rules decide (a phone read out, or a well-formed NHS number)
             elif h.entity == "UK_NHS" and not digits.startswith("0"):
                 out.append((first, last, "nhs_number", h.score * 0.8, 1))
             elif h.entity in ("PHONE_NUMBER", "UK_NHS") and h.score >= 0.4:
@@ -173,13 +177,16 @@ def _rank(kind: str, strength: int) -> tuple[int, int, int]:
 
 def _resolve(cands: list[tuple], suppressed: set[int], toks: Sequence[str], plain) -> list[tuple]:
     """Drop suppressed words from name-like spans, and from spaCy's names the words a rule flagged; then merge
-    overlapping spans, keeping the most specific kind. ``plain(first, last)``: a leftover of spaCy's name that is
-    only plain words ("Call" of "Call Childline"), dropped."""
-    ruled = {i for first, last, _, _, strength in cands if strength > 1 for i in range(first, last + 1)}
+    overlapping spans, keeping the most specific kind (a person's name spaCy runs into an e-mail address is kept
+    whole). ``plain(first, last)``: a leftover of spaCy's name that is only plain words ("Call" of "Call
+    Childline"), dropped."""
+    ruled = {i for first, last, kind, _, strength in cands if strength > 1 for i in range(first, last + 1)}
+    # a name spaCy found running into an address ("Sarah Jones at Hotmail .com") stays whole and joins it
+    mailed = {i for first, last, kind, _, strength in cands if kind == "email" for i in range(first, last + 1)}
     kept = []
     for first, last, kind, score, strength in cands:
         if kind in ("person", "place", "workplace"):
-            drop = suppressed | ruled if strength == 1 else suppressed
+            drop = suppressed | (ruled - mailed if kind == "person" else ruled) if strength == 1 else suppressed
             run: list[int] = []
             for i in range(first, last + 2):
                 if i <= last and i not in drop:
@@ -250,7 +257,7 @@ def find_personal_data(words: Sequence[Any], known_people: Iterable[str] = (), a
     pos = {i: k for k, i in enumerate(real)}
     cands = [c for c in _ner(ner_texts, starts, real, toks)
              if c[2] not in ("person", "place", "workplace") or not _plain_words(ctx, pos[c[0]], pos[c[1]])]
-    found = [*rules.number_runs(rt, ctx.ends), *rules.written_emails(rt), *rules.spoken_emails(rt),
+    found = [*numbers.number_runs(rt, rw), *rules.written_emails(rt), *rules.spoken_emails(rt), *rules.whisper_emails(rt),
              *rules.ages(rt), *rules.dates_of_birth(rt), *names.addresses(ctx), *names.workplaces(ctx),
              *names.cued_names(ctx)]
     cands += [(real[a], real[b], kind, score, 2) for a, b, kind, score in found]
