@@ -128,7 +128,7 @@ def test_flagged_episode_is_held_and_says_why(held, store):
         assert word not in out["error"].lower()
     status = subprocess.run([sys.executable, "-m", "chorus.cli", "status", "--json"], capture_output=True,
                             text=True, env=held["env"], cwd=held["root"], timeout=120)
-    row = next(r for r in json.loads(status.stdout) if r["id"] == out["episode_id"])
+    row = next(r for r in map(json.loads, status.stdout.splitlines()) if r["id"] == out["episode_id"])
     assert row["status"] == "in_review" and "personal data flagged" in row["error"]
 
 
