@@ -288,12 +288,20 @@ def up(
     config: Optional[Path] = ConfigOpt,
     inbox: Optional[Path] = typer.Option(None, "--inbox", help="Folder to watch (default: ./inbox)."),
     example: bool = typer.Option(True, help="Publish the bundled sample episode on first start."),
+    prefect_database: Optional[str] = typer.Option(
+        None, "--prefect-database", help="Database of the Prefect server it starts (postgresql+asyncpg://...; "
+        "default: [embedded] prefect_database, else SQLite in the data directory)."),
+    on_workers: bool = typer.Option(False, "--on-workers", help="Leave the flow runs to `chorus worker`s on the "
+                                    "work pool chorus (registered as `chorus deploy` does) instead of running them here."),
 ) -> None:
     """Start the embedded S3 store and Prefect server, serve the deployments, publish what lands in the inbox."""
     settings = _settings(config, data_dir)  # first: Prefect reads its logging settings when imported
     from chorus.service import Service
 
-    service = Service(settings, config, (inbox or settings.inbox.path).resolve(), example, say=lambda m: err.print(m))
+    if prefect_database:
+        settings.embedded.prefect_database = prefect_database
+    service = Service(settings, config, (inbox or settings.inbox.path).resolve(), example, say=lambda m: err.print(m),
+                      on_workers=on_workers)
 
     def _stop(signum, frame):  # noqa: ARG001
         """First Ctrl+C (or SIGTERM): stop watching; runs in progress resume on the next start. Second: at once."""

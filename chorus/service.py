@@ -23,6 +23,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Callable
 
+from prefect.context import refresh_global_settings_context
 from prefect.deployments import run_deployment
 from prefect.runner import Runner
 from prefect.types.entrypoint import EntrypointType
@@ -66,6 +67,9 @@ class Service:
     inbox: Path
     example: bool = True
     say: Callable[[str], None] = print
+    on_workers: bool = False
+    """Register the deployments on the work pool ``chorus`` (``chorus deploy``) and leave every flow run to
+    ``chorus worker``s, instead of serving them here with a runner."""
     stopping: threading.Event = field(default_factory=threading.Event)
     _runner: object | None = None
     _loop: asyncio.AbstractEventLoop | None = None
@@ -96,7 +100,10 @@ class Service:
                 for slug in settings.shows:
                     self.say(f"feed for {slug}: {feed_url(bucket, settings, slug)}")
                 feed_line(feed_url(bucket, settings, settings.default_show))
-                self._serve()
+                if self.on_workers:  # flow runs go to `chorus worker`s on the pool (chorus.workers)
+                    self.say(self._deploy())
+                else:
+                    self._serve()
                 catalog = Catalog(settings.catalog)
                 editor = self._start_editor(catalog, bucket)
                 if self.example and _empty(catalog):
@@ -110,13 +117,17 @@ class Service:
                 server.stop()
 
     def _start_prefect(self) -> PrefectServer:
-        home = self.settings.path("prefect")
+        home, database = self.settings.path("prefect"), self.settings.embedded.prefect_database
         try:
-            server = PrefectServer(home, self.settings.embedded.prefect_port).start()
+            server = PrefectServer(home, self.settings.embedded.prefect_port, database=database).start()
         except ChorusError:  # the port is taken: any free one
-            server = PrefectServer(home, free_port()).start()
+            server = PrefectServer(home, free_port(), database=database).start()
         os.environ["PREFECT_API_URL"] = server.api_url
-        self.say(f"Prefect UI at {server.api_url.removesuffix('/api')}")
+        # Prefect read its settings when imported, before this server existed: without this, its clients
+        # here ran in ephemeral mode on <data>/prefect/prefect.db, never reaching a server on PostgreSQL
+        refresh_global_settings_context()
+        self.say(f"Prefect UI at {server.api_url.removesuffix('/api')}" + (f", its database {_hide(database)}"
+                                                                            if database else ""))
         freed = free_stale_slots()  # our own server, no run yet: slots still held belong to killed runs
         if freed:
             self.say(f"freed the concurrency slots a stopped run still held: {', '.join(freed)}")
@@ -138,6 +149,12 @@ class Service:
         return server
 
     # -- deployments ---------------------------------------------------------------------------------
+    def _deploy(self) -> str:
+        from chorus.workers import deploy
+
+        done = deploy()
+        return f"flow runs go to the workers on work pool {done.pool} (`chorus worker`): {', '.join(done.names)}"
+
     def _serve(self) -> None:
         thread = threading.Thread(target=self._runner_thread, name="chorus-runner", daemon=True)
         thread.start()
@@ -294,6 +311,20 @@ def watch_options(settings: Settings) -> WatchOptions:
     """The watcher's options from the settings."""
     return WatchOptions(stable_seconds=settings.inbox.stable_seconds, max_wait_seconds=settings.inbox.max_wait_seconds,
                         poll_seconds=settings.inbox.poll_seconds)
+
+
+def _hide(url: str) -> str:
+    """A database URL without its password, for a printed line.
+
+    >>> _hide("postgresql+asyncpg://prefect:s3cret@db:5432/prefect")
+    'postgresql+asyncpg://prefect:***@db:5432/prefect'
+    """
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 - not a URL SQLAlchemy reads: show its scheme only
+        return url.split(":", 1)[0] + "://…"
 
 
 def _is_sidecar(path: Path) -> bool:

@@ -288,11 +288,13 @@ def running_seaweed(directory: Path) -> str | None:
 
 
 class PrefectServer:
-    """``prefect server start`` on loopback, with its SQLite database under ``home``."""
+    """``prefect server start`` on loopback, with its SQLite database under ``home`` or ``database``."""
 
-    def __init__(self, home: Path, port: int = 4200, host: str = "127.0.0.1"):
+    def __init__(self, home: Path, port: int = 4200, host: str = "127.0.0.1", database: str | None = None):
         self.home = Path(home).resolve()
         self.host, self.port = host, port
+        self.database = database
+        """SQLAlchemy URL of the server's database (``postgresql+asyncpg://…``); None: SQLite in ``home``."""
         self.proc: subprocess.Popen | None = None
 
     @property
@@ -309,6 +311,8 @@ class PrefectServer:
                "PREFECT_SERVER_API_HOST": self.host, "PREFECT_SERVER_API_PORT": str(self.port),
                "PREFECT_UI_ENABLED": "true"}
         env.pop("PREFECT_API_URL", None)
+        if self.database:
+            env["PREFECT_API_DATABASE_CONNECTION_URL"] = self.database
         log = self.home / "server.log"
         prefect = Path(sys.executable).parent / "prefect"
         with open(log, "ab") as out:

@@ -276,6 +276,8 @@ class EmbeddedSettings(BaseModel):
     s3_host: str = Field("127.0.0.1", description="Address the embedded SeaweedFS listens on (loopback by default).")
     s3_port: int = Field(8333, description="Port of the embedded SeaweedFS S3 endpoint.")
     prefect_port: int = Field(4200, description="Port of the local Prefect server started by `chorus up`.")
+    prefect_database: str | None = Field(
+        None, description="Database of that Prefect server (postgresql+asyncpg://…); None: SQLite under <data_dir>/prefect.")
 
 
 class EditorSettings(BaseModel):

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import socket
 import urllib.error
 import urllib.request
@@ -69,6 +70,9 @@ def check_server() -> str:
         reason = getattr(e, "reason", e)
         raise ChorusError(f"no Prefect server answers at {api} ({reason}); start it (`chorus up`) or fix "
                           f"PREFECT_API_URL") from None
+    from prefect.context import refresh_global_settings_context
+
+    refresh_global_settings_context()  # the URL may have been set after Prefect was imported
     return api
 
 
@@ -165,12 +169,16 @@ def worker_environment(settings: Settings, opts: WorkerOptions) -> dict[str, str
 async def _work(opts: WorkerOptions, limit: int) -> None:
     from prefect.workers.process import ProcessWorker
 
+    loop, main = asyncio.get_running_loop(), asyncio.current_task()
+    for sig in (signal.SIGINT, signal.SIGTERM):  # Ctrl+C or systemd's stop: leave the pool cleanly
+        loop.add_signal_handler(sig, main.cancel)
     async with ProcessWorker(work_pool_name=opts.pool, name=opts.name, limit=limit) as worker:
         await worker.start(printer=lambda *a, **k: None)
 
 
 def run_worker(settings: Settings, opts: WorkerOptions, say=print) -> None:
-    """Run a process worker on the pool until interrupted; its flow runs use ``opts.work_dir``."""
+    """Run a process worker on the pool until SIGINT or SIGTERM; its flow runs use ``opts.work_dir``.
+    A flow run in progress is a process of its own: it goes on and reports to the server."""
     api = check_server()
     opts.work_dir.mkdir(parents=True, exist_ok=True)
     os.environ.update(worker_environment(settings, opts))
@@ -178,7 +186,10 @@ def run_worker(settings: Settings, opts: WorkerOptions, say=print) -> None:
     os.environ.setdefault("PREFECT_WORKER_QUERY_SECONDS", "2")
     os.environ.setdefault("PREFECT_WORKER_PREFETCH_SECONDS", "2")
     say(f"worker {opts.name} on pool {opts.pool} at {api}; work directory {opts.work_dir.resolve()}")
-    asyncio.run(_work(opts, opts.limit or settings.processing.max_parallel_episodes))
+    try:
+        asyncio.run(_work(opts, opts.limit or settings.processing.max_parallel_episodes))
+    except asyncio.CancelledError:
+        say(f"worker {opts.name} stopped")
 
 
 def default_name() -> str:

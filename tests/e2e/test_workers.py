@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -66,7 +67,8 @@ def test_two_workers_publish_each_recording_once(tmp_path, synth, s3_env, seawee
     second = shutil.copyfile(synth(SHORT, gap=0.6)[0], shared / "check-in-two.wav")
     catalog = f"sqlite:///{tmp_path / 'catalog.db'}"
     env = {**os.environ, **s3_env, "CHORUS_PUBLISH__BUCKET": BUCKET, "PREFECT_API_URL": prefect_api,
-           "CHORUS_CATALOG_URL": catalog, "CHORUS_DATA_DIR": str(tmp_path / "server")}
+           "CHORUS_CATALOG_URL": catalog, "CHORUS_DATA_DIR": str(tmp_path / "server"),
+           "CHORUS_SHOW__REVIEW": "after"}  # published at once, whatever the privacy flags say
     run = dict(env=env, cwd=tmp_path, capture_output=True, text=True)
 
     deployed = subprocess.run(_chorus("deploy"), timeout=300, **run)
@@ -117,3 +119,73 @@ def test_two_workers_publish_each_recording_once(tmp_path, synth, s3_env, seawee
         feed = feedparser.parse(r.read())
     enclosures = [e.enclosures[0].href for e in feed.entries]
     assert len(feed.entries) == 2 and len(set(enclosures)) == 2, [e.title for e in feed.entries]
+
+
+def _wait_for(path: Path, text: str, timeout: float, procs: list) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        got = path.read_text() if path.exists() else ""
+        if text in got:
+            return got
+        for proc in procs:
+            assert proc.poll() is None, got[-3000:]
+        time.sleep(1)
+    raise AssertionError(f"no {text!r} within {timeout:.0f} s:\n{got[-3000:]}")
+
+
+def test_up_on_workers_with_prefect_on_postgresql(tmp_path, synth, s3_env, seaweed, postgres):
+    """The operator's story on one machine: `chorus up --on-workers --prefect-database postgresql+asyncpg://…`,
+    one `chorus worker` beside it, a recording dropped in the inbox: the worker publishes it, and the flow run
+    (in the Prefect database on PostgreSQL) names it."""
+    import psycopg
+
+    from chorus.services import free_port
+
+    bucket = "e2e-up-workers"
+    seaweed.allow_public(f"{bucket}/community-podcast")
+    prefect_db = postgres.database("prefect").replace("postgresql+psycopg://", "postgresql+asyncpg://")
+    data, inbox = tmp_path / "data", tmp_path / "inbox"
+    inbox.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_API", "CHORUS_"))}
+    env.update(s3_env, CHORUS_PUBLISH__BUCKET=bucket, CHORUS_INBOX__POLL_SECONDS="1", CHORUS_SHOW__REVIEW="after",
+               CHORUS_EMBEDDED__PREFECT_PORT=str(free_port()), CHORUS_EDITOR__PORT=str(free_port()))
+    up_log, worker_log = tmp_path / "up.log", tmp_path / "worker.log"
+    with open(up_log, "w") as out:
+        up = subprocess.Popen(_chorus("up", "--data-dir", str(data), "--inbox", str(inbox), "--no-example",
+                                      "--on-workers", "--prefect-database", prefect_db),
+                              env=env, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=out, start_new_session=True)
+    worker = None
+    try:
+        text = _wait_for(up_log, "watching", 300, [up])
+        assert f"its database {prefect_db}" in text and "flow runs go to the workers on work pool chorus" in text
+        with open(worker_log, "w") as out:
+            worker = subprocess.Popen(_chorus("worker", "--data-dir", str(data), "--name", "organiser-laptop"),
+                                      env=env, cwd=tmp_path, stdout=out, stderr=subprocess.STDOUT)
+        _wait_for(worker_log, "worker organiser-laptop on pool chorus", 120, [worker])
+        shutil.copyfile(synth(SHORT)[0], inbox / "check-in.wav")
+        _wait_for(up_log, "published check-in.wav", 400, [up, worker])
+        assert worker.poll() is None
+        worker.send_signal(signal.SIGINT)  # Ctrl+C: the worker leaves, in one line
+        assert worker.wait(60) == 0
+        assert worker_log.read_text().rstrip().endswith("worker organiser-laptop stopped"), worker_log.read_text()
+    finally:
+        for proc in (worker, up):
+            if proc is not None:
+                proc.terminate()
+        for proc in (worker, up):
+            if proc is not None:
+                try:
+                    proc.wait(60)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+
+    # the Prefect server kept everything in PostgreSQL, not in the data directory's SQLite
+    assert not (data / "prefect" / "prefect.db").exists()
+    with psycopg.connect(prefect_db.replace("postgresql+asyncpg://", "postgresql://")) as conn:
+        pools = conn.execute("SELECT name, type FROM work_pool WHERE name = 'chorus'").fetchall()
+        runs = conn.execute("SELECT f.name, r.state_type, r.labels->>'prefect.worker.name' FROM flow_run r "
+                            "JOIN flow f ON f.id = r.flow_id").fetchall()
+    assert pools == [("chorus", "process")]
+    assert runs == [("publish-episode", "COMPLETED", "organiser-laptop")]
+    # the worker ran it in its own default work directory: the original is archived there
+    assert [p.name for p in (data / "workers" / "organiser-laptop" / "archive").rglob("*.wav")] == ["check-in.wav"]
