@@ -43,7 +43,10 @@ RUN_TIMEOUT = 900  # a loaded 2-core machine: transcription and a Prefect flow, 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory):
     """This module's own SeaweedFS (stopped and started by the outage test), always stopped at the end."""
-    s3 = SeaweedFS(tmp_path_factory.mktemp("outage-s3"), s3_port=free_port())
+    # anonymous reads scoped as chorus.runtime scopes them: the show folders only, never the private prefix
+    s3 = SeaweedFS(tmp_path_factory.mktemp("outage-s3"), s3_port=free_port(), public_prefixes=[
+        f"{b}/community-podcast" for b in ("e2e-outage", "e2e-outage-rendering", "e2e-outage-releasing",
+                                           "e2e-outage-keys")])
     try:
         s3.start(timeout=120)
         yield s3
@@ -56,7 +59,8 @@ def _env(store: SeaweedFS, data: Path, api: str, bucket: str = "e2e-outage", **e
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "CHORUS_"))}
     env.update(CHORUS_PUBLISH__ENDPOINT_URL=store.endpoint_url, AWS_ACCESS_KEY_ID=key, AWS_SECRET_ACCESS_KEY=secret,
                AWS_REGION="us-east-1", CHORUS_PUBLISH__BUCKET=bucket, CHORUS_DATA_DIR=str(data),
-               PREFECT_API_URL=api, CHORUS_PROCESSING__STORE_RETRY_MINUTES="3")
+               PREFECT_API_URL=api, CHORUS_PROCESSING__STORE_RETRY_MINUTES="3",
+               CHORUS_SHOW__REVIEW="after")  # about outages: published at once (review: tests/e2e/test_privacy.py)
     env.update(extra)
     return env
 

@@ -198,7 +198,9 @@ def torture(synth, tmp_path_factory):
     root = tmp_path_factory.mktemp("torture")
     up = Up(root, free_port(), free_port())
     up.inbox.mkdir(parents=True)
-    up.start("--no-example", CHORUS_INBOX__STABLE_SECONDS="3", CHORUS_INBOX__MAX_WAIT_SECONDS="25")
+    # about the drop folder: published at once (holding for review is tests/e2e/test_privacy_up.py)
+    up.start("--no-example", CHORUS_INBOX__STABLE_SECONDS="3", CHORUS_INBOX__MAX_WAIT_SECONDS="25",
+             CHORUS_SHOW__REVIEW="after")
     src = root / "src"
     src.mkdir()
     clips = {gap: synth(SHORT, gap=gap)[0] for gap in (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)}
@@ -402,7 +404,7 @@ def test_sigkill_of_chorus_up_then_restart_completes_the_episode_once(synth, tmp
     wav, _ = synth("panel")
     shutil.copyfile(wav, up.inbox / "killed.wav")
     (up.inbox / "killed.yaml").write_text("title: Survives a crash\n")
-    up.start("--no-example", CHORUS_INBOX__STABLE_SECONDS="1")
+    up.start("--no-example", CHORUS_INBOX__STABLE_SECONDS="1", CHORUS_SHOW__REVIEW="after")
     deadline = time.monotonic() + 600
     cache = None
     while time.monotonic() < deadline:   # wait until the transcription has finished, then kill in the next step
@@ -423,7 +425,7 @@ def test_sigkill_of_chorus_up_then_restart_completes_the_episode_once(synth, tmp
     assert not leftover, f"processes of the killed service still run: {leftover}"
     rows = up.catalog_rows()
     assert [r["status"] for r in rows] != ["published"], "killed before its feed was written"
-    up.start("--no-example", CHORUS_INBOX__STABLE_SECONDS="1")
+    up.start("--no-example", CHORUS_INBOX__STABLE_SECONDS="1", CHORUS_SHOW__REVIEW="after")
     try:
         deadline = time.monotonic() + 600
         while time.monotonic() < deadline:
