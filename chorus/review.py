@@ -280,27 +280,29 @@ class _NoSidecar:
 
 
 def _search_bucket(ctx: Context, release: Release, digests: list[dict], check: Check) -> None:
-    """Every version of every object of the show and the episode's private copies: text bodies and ID3 tags."""
-    bucket = ctx.bucket
-    prefixes = [ctx.settings.show_prefix(release.show) + "/", private_folder(ctx.settings, release.show, release.episode.id)]
-    for prefix in prefixes:
-        for v in bucket.versions(prefix):
-            if v.is_delete_marker:
-                continue
-            check.versions += 1
-            suffix = Path(v.key).suffix.lower()
-            if suffix in TEXT_SUFFIXES:
-                body = _get(bucket, v.key, v.version_id)
-                text = body.decode("utf-8", "replace")
-            elif suffix == ".mp3":
-                text = _id3_text(_get(bucket, v.key, v.version_id, head=512 * 1024))
-            else:
-                continue
-            check.objects += 1
-            hits = _count(text, digests)
-            if hits:
-                check.found += hits
-                check.where.append(v.key)
+    """Every version of the episode's objects (public and private) and of the show's own files (feed, pages):
+    text bodies and ID3 tags. Other episodes' folders are not read (a large show would cost minutes, and an
+    episode's check must not fail for words another episode says)."""
+    bucket, show = ctx.bucket, ctx.settings.show_prefix(release.show) + "/"
+    episode = f"{show}{release.episode.slug}/"
+    private = private_folder(ctx.settings, release.show, release.episode.id)
+    listed = [v for v in bucket.versions(show) if v.key.startswith(episode) or "/" not in v.key[len(show):]]
+    for v in [*listed, *bucket.versions(private)]:
+        if v.is_delete_marker:
+            continue
+        check.versions += 1
+        suffix = Path(v.key).suffix.lower()
+        if suffix in TEXT_SUFFIXES:
+            text = _get(bucket, v.key, v.version_id).decode("utf-8", "replace")
+        elif suffix == ".mp3":
+            text = _id3_text(_id3_bytes(bucket, v.key, v.version_id))
+        else:
+            continue
+        check.objects += 1
+        hits = _count(text, digests)
+        if hits:
+            check.found += hits
+            check.where.append(v.key)
 
 
 def _get(bucket, key: str, version_id: str | None, head: int | None = None) -> bytes:
@@ -310,6 +312,16 @@ def _get(bucket, key: str, version_id: str | None, head: int | None = None) -> b
     if head:
         args["Range"] = f"bytes=0-{head - 1}"
     return bucket.client.get_object(**args)["Body"].read()
+
+
+def _id3_bytes(bucket, key: str, version_id: str | None) -> bytes:
+    """The whole ID3v2 tag at the start of an MP3 (its size is in the tag's 10-byte header), however large its
+    cover art, without reading the audio."""
+    head = _get(bucket, key, version_id, head=10)
+    if len(head) < 10 or head[:3] != b"ID3":
+        return b""
+    size = 10 + ((head[6] & 0x7F) << 21 | (head[7] & 0x7F) << 14 | (head[8] & 0x7F) << 7 | (head[9] & 0x7F))
+    return _get(bucket, key, version_id, head=size + 10)  # a footer, if any
 
 
 def _id3_text(data: bytes) -> str:
