@@ -123,8 +123,9 @@ def review(ctx: Context, release: Release) -> str | None:
     """Flag personal data in the transcript being released and apply the show's review policy.
 
     Returns the one-line reason the episode is held, or None when it may be public: the policy is
-    ``after``, nothing open was flagged under ``flagged``, an organiser approved it, or it is public
-    already (a republish never takes a public episode down; its new flags wait in the editor).
+    ``after``, nothing was flagged under ``flagged`` (in English), an organiser approved it, or it is public
+    already (a republish never takes a public episode down; its new flags wait in the editor). A redaction
+    whose check failed holds it whatever the policy, until a later check passes.
     """
     from chorus import privacy_review
 
