@@ -225,6 +225,7 @@ class SeaweedFS:
         args = [_weed_binary(), "mini", f"-dir={self.dir / 'data'}", f"-ip={self.host}", f"-ip.bind={self.host}",
                 f"-s3.port={self.s3_port}", "-s3.port.iceberg=0", "-s3.port.lance=0", "-webdav=false",
                 "-admin.ui=false", f"-s3.config={self._write_config()}",
+                "-volume.max=1000",  # one volume per bucket: weed mini's automatic limit ran out at 38 buckets
                 *(f"-{k}={v}" for k, v in ports.items())]
         log = self.dir / "weed.log"
         with open(log, "ab") as out:

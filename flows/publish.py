@@ -203,12 +203,12 @@ def _artifact(ctx: Context, out: sequence.Outcome) -> None:
     when = f" (public from {out.publish_at})" if out.status == "scheduled" else ""
     when += f": {out.error}" if out.status == "in_review" else ""
     md = (f"## {title}\n\n{out.status}{when}\n\n"
-          f"- audio: {out.audio_url}\n- page: {out.episode_url}\n- feed: {out.feed_url}\n\n"
+          f"- audio: {out.audio_url}\n- page: {out.episode_url}\n- feed: {out.feed_url}\n"
+          f"{_privacy_lines(ctx, out.episode_id)}\n"
           f"| duration | loudness in → out | words | speech with words | inaudible gaps | caption problems "
           f"| speakers | chapters |\n|---|---|---|---|---|---|---|---|\n"
           f"| {duration / 60:.1f} min | {media.get('input_lufs', 0):.1f} → {media.get('output_lufs', 0):.1f} LUFS "
-          f"| {words} | {cover} | {gaps} | {problems} | {speakers} | {chapters} |\n"
-          f"{_privacy_lines(ctx, out.episode_id)}")
+          f"| {words} | {cover} | {gaps} | {problems} | {speakers} | {chapters} |\n")
     create_markdown_artifact(key=f"episode-{out.episode_id}", markdown=md, description=f"Episode {out.episode_id}")
 
 

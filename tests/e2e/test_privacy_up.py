@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -115,7 +116,15 @@ def story(tmp_path_factory, synth, browser):
         organiser.close()
         episodes = _wait("the episode in the feed", lambda: _feed_episodes(up.feed_url), up, timeout=600)
         final = next(r for r in up.catalog_rows() if r["id"] == episode)
-        yield {"up": up, "row": row, "held_feed": held_feed, "flagged": flagged, "said": said,
+
+        def artifact() -> str:  # the newest artifact of the episode, once the approved run has made it
+            req = urllib.request.Request(f"http://127.0.0.1:{up.prefect_port}/api/artifacts/latest/filter",
+                                         method="POST", data=json.dumps({"limit": 50, "offset": 0}).encode(),
+                                         headers={"Content-Type": "application/json"})
+            with urllib.request.urlopen(req, timeout=30) as r:
+                md = {a["key"]: a["data"] for a in json.loads(r.read())}.get(f"episode-{episode}") or ""
+            return md if md.split("\n\n")[1:2] == ["published"] else ""
+        yield {"artifact": _wait("the published run's artifact", artifact, up, timeout=180), "up": up, "row": row, "held_feed": held_feed, "flagged": flagged, "said": said,
                "transcript": transcript, "checks": checks, "while_held": while_held, "episodes": episodes,
                "final": final}
     finally:
@@ -177,3 +186,10 @@ def test_no_object_version_in_the_bucket_holds_them(story):
         for word in PLANTED:
             assert word not in text, (v.key, v.version_id)
     assert searched >= 8
+
+
+def test_the_episode_artifact_reports_each_check(story):
+    md = story["artifact"]
+    assert "Personal data:" in md and "check passed" in md and "CHECK FAILED" not in md, md
+    for word in PLANTED:
+        assert word not in md.lower()
