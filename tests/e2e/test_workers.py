@@ -7,6 +7,7 @@ once, by the two workers (their names are on the flow runs), and the feed lists 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import os
 import shutil
 import signal
@@ -59,6 +60,13 @@ async def _workers_online(api: str, names: set[str], timeout: float = 120) -> se
     return seen
 
 
+def _run(coro):
+    """``asyncio.run`` in a thread of its own: an earlier test (Playwright's sync API) may leave an event loop
+    running in this one."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
+
+
 def test_two_workers_publish_each_recording_once(tmp_path, synth, s3_env, seaweed, prefect_api):
     seaweed.allow_public(f"{BUCKET}/community-podcast")
     shared = tmp_path / "shared"  # where the recordings wait: one machine, so a shared path (staging comes next)
@@ -80,9 +88,9 @@ def test_two_workers_publish_each_recording_once(tmp_path, synth, s3_env, seawee
                                 env=env, cwd=tmp_path, stdout=log,
                                 stderr=subprocess.STDOUT) for name, log in logs.items()]
     try:
-        online = asyncio.run(_workers_online(prefect_api, {"w1", "w2"}))
+        online = _run(_workers_online(prefect_api, {"w1", "w2"}))
         assert {"w1", "w2"} <= online, [(tmp_path / f"{n}.log").read_text()[-2000:] for n in logs]
-        runs = asyncio.run(_submit_and_wait(prefect_api, [first, second], timeout=420))
+        runs = _run(_submit_and_wait(prefect_api, [first, second], timeout=420))
     finally:
         for proc in workers:
             proc.terminate()
@@ -164,6 +172,13 @@ def test_up_on_workers_with_prefect_on_postgresql(tmp_path, synth, s3_env, seawe
         _wait_for(worker_log, "worker organiser-laptop on pool chorus", 120, [worker])
         shutil.copyfile(synth(SHORT)[0], inbox / "check-in.wav")
         _wait_for(up_log, "published check-in.wav", 400, [up, worker])
+        # the run goes on after the episode is published (purge, checks, its artifact): let it end first
+        deadline = time.monotonic() + 180
+        with psycopg.connect(prefect_db.replace("postgresql+asyncpg://", "postgresql://"), autocommit=True) as conn:
+            while time.monotonic() < deadline and conn.execute(
+                    "SELECT count(*) FROM flow_run WHERE state_type NOT IN ('COMPLETED', 'FAILED', 'CRASHED', "
+                    "'CANCELLED')").fetchone()[0]:
+                time.sleep(1)
         assert worker.poll() is None
         worker.send_signal(signal.SIGINT)  # Ctrl+C: the worker leaves, in one line
         assert worker.wait(60) == 0
