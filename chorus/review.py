@@ -262,22 +262,17 @@ def _count(text: str, digests: list[dict]) -> int:
 
 def _heard(ctx: Context, release: Release, files: dict[str, Path], spans: list, digests: list[dict]) -> int:
     """Transcribe the published audio again around each span; count removed words recognised."""
+    from chorus.sidecar import Sidecar
     from chorus.steps import transcribe_options
     from transcripts.heard import heard_in_spans
 
     audio = files.get("mp3")
     if not spans or audio is None:
         return 0
-    opts = transcribe_options(release.show_settings, _NoSidecar())
+    opts = transcribe_options(release.show_settings, Sidecar())
     opts.language = release.transcript.language or opts.language
     heard = heard_in_spans(Path(audio), [(float(a), float(b)) for a, b in spans], opts)
     return sum(_count(text, digests) for text in heard)
-
-
-class _NoSidecar:
-    glossary: list[str] = []
-    language = None
-    people: list = []
 
 
 def _search_bucket(ctx: Context, release: Release, digests: list[dict], check: Check) -> None:
