@@ -82,7 +82,8 @@ class Episode(_Base):
     status: Mapped[str] = mapped_column(String(20), default="claimed")
     error: Mapped[str | None] = mapped_column(Text)
     source_name: Mapped[str] = mapped_column(String(500))
-    source_sha256: Mapped[str] = mapped_column(String(64), index=True)
+    source_sha256: Mapped[str] = mapped_column(String(64), index=True, unique=True)
+    """One episode per content hash: the unique index is what makes one claim of racing watchers win."""
     source_path: Mapped[str | None] = mapped_column(Text)
     """Where the original is now (the inbox while processing, then archive/ or failed/)."""
     duration: Mapped[float | None]

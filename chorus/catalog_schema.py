@@ -38,7 +38,7 @@ __all__ = ["HEAD", "BASELINE", "SchemaState", "UpgradeResult", "head", "schema_s
            "upgrade_url", "backup", "open_engine", "MIGRATIONS"]
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
-HEAD = "0002_privacy"
+HEAD = "0003_one_claim"
 """The newest migration (``tests/chorus/test_migrations.py`` checks it against ``versions/``): a catalog at
 HEAD opens without importing Alembic, which takes about half a second."""
 BASELINE = "0001_baseline"

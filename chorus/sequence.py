@@ -2,7 +2,7 @@
 
 ``publish_recording`` runs the named steps of ``chorus.steps`` in order::
 
-    claim → probe → master → transcribe → notes → draft → release
+    [fetch →] claim → probe → master → transcribe → notes → draft → release [→ drop-copy]
 
 and ``release_episode`` (also what a republish after a volunteer's edit runs) goes on::
 
@@ -10,7 +10,9 @@ and ``release_episode`` (also what a republish after a volunteer's edit runs) go
 
 ``review`` flags personal data and applies the show's review policy (``chorus.review``): a held episode's
 objects go to the bucket's private prefix and it gets no feed item or page (status ``in_review``, outcome
-``in_review``) until an organiser approves it. ``purge`` deletes every version of replaced objects, and
+``in_review``) until an organiser approves it. On a ``chorus worker`` the recording was staged in the
+bucket by the watcher (``chorus.staging``): ``fetch`` downloads it first, and ``drop-copy`` removes the
+worker's copy and work files once the episode is released (the organisers' machine keeps the original). ``purge`` deletes every version of replaced objects, and
 ``verify`` checks each new redaction (the audio transcribed again, every text object and version searched);
 a failed check withdraws the episode from its feed and holds it.
 
@@ -33,7 +35,7 @@ from feeds import FeedError
 from media import MediaError
 from transcripts import LanguageUnsure, TranscriptError
 
-from chorus import review, steps
+from chorus import review, staging, steps
 from chorus.catalog import Episode
 from chorus.errors import ChorusError
 from chorus.showfeed import episode_page_key, feed_url
@@ -46,9 +48,9 @@ __all__ = ["Runner", "call", "Outcome", "STEPS", "publish_recording", "release_e
 Runner = Callable[..., Any]
 """``run(step_name, fn, *args, **kwargs) -> fn(*args, **kwargs)``, perhaps with orchestration around it."""
 
-STEPS = ("claim", "set-aside", "probe", "master", "transcribe", "notes", "draft",
+STEPS = ("fetch", "claim", "set-aside", "probe", "master", "transcribe", "notes", "draft",
          "load", "remaster", "review", "render", "publish-objects", "hold", "record", "feed", "finish",
-         "purge", "verify", "withdraw")
+         "purge", "verify", "withdraw", "drop-copy")
 """Every step name, in the order ``publish_recording`` runs them."""
 
 
@@ -93,8 +95,12 @@ def _urls(ctx: Context, out: Outcome, episode_id: int) -> Outcome:
     return out
 
 
-def publish_recording(ctx: Context, source: Path, show: str | None = None, run: Runner = call) -> Outcome:
+def publish_recording(ctx: Context, source: Path, show: str | None = None, run: Runner = call,
+                      staged: str | None = None) -> Outcome:
     """Turn one recording into a published episode and an updated feed; never raises for bad input.
+
+    ``staged`` (a manifest key of ``chorus.staging``) names a recording the watcher staged in the bucket:
+    it is fetched first, and ``source`` is only its name.
 
     A bad recording or sidecar is quarantined (``failed``, moved to ``failed/``). Once the recording
     is mastered and transcribed, nothing after is its fault: an unreachable store parks it
@@ -104,9 +110,13 @@ def publish_recording(ctx: Context, source: Path, show: str | None = None, run: 
     out = Outcome(str(source))
     claim, drafted = None, False
     try:
+        if staged:
+            source = run("fetch", staging.fetch, ctx.bucket, ctx.settings, staged, steps.claimed_root(ctx.settings))
         claim = run("claim", steps.claim, ctx, Path(source), show)
         if claim.duplicate:
             run("set-aside", steps.set_aside, ctx, claim)
+            if staged:
+                run("drop-copy", steps.drop_copy, ctx, claim)
             kept = _urls(ctx, out, claim.episode_id)
             kept.status = "duplicate"
             return kept
@@ -117,7 +127,10 @@ def publish_recording(ctx: Context, source: Path, show: str | None = None, run: 
         notes = run("notes", steps.notes, ctx, claim, transcript)
         run("draft", steps.draft, ctx, claim, mastered, transcript, notes)
         drafted = True
-        return release_episode(ctx, claim.episode_id, run, mastered=mastered, out=out)
+        out = release_episode(ctx, claim.episode_id, run, mastered=mastered, out=out)
+        if staged:
+            run("drop-copy", steps.drop_copy, ctx, claim)
+        return out
     except StoreUnavailable as e:
         out.status, out.error = "waiting", steps.one_line(e)
         steps.park(ctx, claim, out.error)

@@ -10,6 +10,14 @@
   with the content hash as the idempotency key;
 - a reconciler on every tick: recordings left claimed by a crash or parked while the store was
   down are started again; scheduled episodes whose time came are released (``rebuild-show``).
+
+With ``--on-workers`` (issue #14), ``publish-episode`` is registered on the work pool ``chorus`` and run by
+``chorus worker``s that share no filesystem with this machine: the watcher stages each claimed recording in
+the bucket's private prefix (``chorus.staging``) and starts the run with its key; once the catalog says the
+episode is done, the reconciler archives the original here and deletes the staged objects. Republishing and
+rebuilding feeds stay here (they need the originals and serve the editor). A run whose worker stopped
+answering (no heartbeat for three of its intervals) is marked Crashed and started again, once, for another
+worker (:meth:`Service._recover_lost_runs`).
 """
 from __future__ import annotations
 
@@ -29,6 +37,7 @@ from prefect.runner import Runner
 from prefect.types.entrypoint import EntrypointType
 from sqlalchemy import func, select
 
+from chorus import staging
 from chorus.catalog import Catalog, Episode, utcnow
 from chorus.catalog_schema import upgrade_url
 from chorus.errors import ChorusError
@@ -38,6 +47,7 @@ from chorus.settings import Settings
 from chorus.showfeed import feed_url
 from chorus.sidecar import SIDECAR_SUFFIXES
 from chorus.steps import DONE, archive, quarantine
+from chorus.storage import StoreUnavailable
 from chorus.watcher import InboxWatcher, WatchOptions, claim_item
 from flows.publish import free_stale_slots, publish_episode, rebuild_show, republish_episode
 
@@ -45,6 +55,9 @@ __all__ = ["Service", "DEPLOYMENTS", "deployment_name", "watch_options", "EXAMPL
 
 DEPLOYMENTS = ("publish-episode", "republish-episode", "rebuild-show")
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+_MAX_RERUNS = 2
+"""Crashed publish runs of one recording started again before a person must look (a recording that kills
+its process every time must not loop)."""
 _RETRY_WAITING_AFTER = 60.0
 """Seconds before a recording parked while the store was down is tried again."""
 
@@ -79,6 +92,11 @@ class Service:
     """Content hash → (recording name, when it was started), for the one result line per input."""
     _last_reconcile: float = 0.0
     _released: set[int] = field(default_factory=set)
+    _bucket: object | None = None
+    _unstaged: dict[str, tuple[Path, str | None]] = field(default_factory=dict)
+    """Content hash → (claimed recording, show) of recordings whose staging failed (the store was down)."""
+    _rerun: set[str] = field(default_factory=set)
+    _tries: dict[str, int] = field(default_factory=dict)
 
     def stop(self) -> None:
         self.stopping.set()
@@ -92,6 +110,7 @@ class Service:
         server = editor = None
         try:
             with open_bucket(settings) as bucket:
+                self._bucket = bucket
                 if uses_embedded_s3(settings):
                     self.say(f"S3 store (SeaweedFS) at {bucket.endpoint_url}, data in {settings.path('s3')}")
                 self.say(check_privacy(bucket, settings))
@@ -100,10 +119,11 @@ class Service:
                 for slug in settings.shows:
                     self.say(f"feed for {slug}: {feed_url(bucket, settings, slug)}")
                 feed_line(feed_url(bucket, settings, settings.default_show))
-                if self.on_workers:  # flow runs go to `chorus worker`s on the pool (chorus.workers)
+                if self.on_workers:  # publishing goes to `chorus worker`s on the pool (chorus.workers)
                     self.say(self._deploy())
+                    self._serve((republish_episode, rebuild_show))
                 else:
-                    self._serve()
+                    self._serve((publish_episode, republish_episode, rebuild_show))
                 catalog = Catalog(settings.catalog)
                 editor = self._start_editor(catalog, bucket)
                 if self.example and _empty(catalog):
@@ -155,7 +175,8 @@ class Service:
         done = deploy()
         return f"flow runs go to the workers on work pool {done.pool} (`chorus worker`): {', '.join(done.names)}"
 
-    def _serve(self) -> None:
+    def _serve(self, flows: tuple) -> None:
+        self._flows = flows
         thread = threading.Thread(target=self._runner_thread, name="chorus-runner", daemon=True)
         thread.start()
         if not self._ready.wait(180) or self._failed:
@@ -173,7 +194,7 @@ class Service:
         os.environ["CHORUS_SERVED_BY"] = str(os.getpid())  # flow runs die with this process (flows/publish.py)
         os.environ.setdefault("TQDM_DISABLE", "1")  # no model-loading progress bars from flow runs in the terminal
         runner = Runner(name="chorus-up", limit=limit, pause_on_shutdown=False)
-        for flow_ in (publish_episode, republish_episode, rebuild_show):
+        for flow_ in self._flows:
             deployment = await flow_.ato_deployment(name=flow_.name, entrypoint_type=EntrypointType.MODULE_PATH,
                                                     description=(flow_.description or "").split("\n")[0])
             await runner.aadd_deployment(deployment)
@@ -188,7 +209,7 @@ class Service:
             except Exception:  # noqa: BLE001 - stopping anyway; the subprocesses die with us
                 pass
 
-    def _start(self, name: str, parameters: dict, key: str | None = None) -> None:
+    def _start(self, name: str, parameters: dict, key: str | None = None, again: bool = True) -> None:
         """Start a run of one of the served deployments. With ``key`` (the content hash), Prefect
         returns the run already made for that content instead of a second one; when that run is
         over (it failed, and the organiser dropped the recording again), a new run is started."""
@@ -196,7 +217,7 @@ class Service:
         params = {**parameters, **common}
         run = run_deployment(deployment_name(name), parameters=params, timeout=0, idempotency_key=key,
                              as_subflow=False)
-        if key is not None and run.state is not None and run.state.is_final():
+        if again and key is not None and run.state is not None and run.state.is_final():
             run_deployment(deployment_name(name), parameters=params, timeout=0,
                            idempotency_key=f"{key}-{time.time_ns()}", as_subflow=False)
 
@@ -220,6 +241,9 @@ class Service:
                     elif not item.complete:  # waited max_wait_seconds for a copy that never completed
                         moved = quarantine(self.settings, got.path, item.reason or "the copy never completed")
                         self.say(f"failed {item.path.name}: {item.reason} (kept at {moved})")
+                    elif self.on_workers and self._already_done(catalog, got.sha256):
+                        self.say(f"duplicate {item.path.name}: already published; kept in "
+                                 f"{archive(self.settings, got.path).parent}")
                     else:
                         self._submit(got.path, item.show, got.sha256)
                 self._reconcile(catalog, claimed)
@@ -227,9 +251,66 @@ class Service:
         finally:
             watcher.close()
 
-    def _submit(self, path: Path, show: str | None, sha: str) -> None:
+    def _submit(self, path: Path, show: str | None, sha: str, key: str | None = None) -> None:
         self._pending_names[sha] = (path.name, utcnow())
-        self._start("publish-episode", {"source": str(path), "show": show}, key=f"publish-{sha}")
+        key = key or f"publish-{sha}"
+        if not self.on_workers:
+            self._start("publish-episode", {"source": str(path), "show": show}, key=key)
+            return
+        try:  # the workers share no filesystem with this machine: through the bucket's private prefix
+            staged = staging.stage(self._bucket, self.settings, path, sha)
+        except StoreUnavailable as e:
+            self._unstaged[sha] = (path, show)
+            self.say(f"waiting {path.name}: {e} (staged for the workers once the store answers)")
+            return
+        self._unstaged.pop(sha, None)
+        self._start("publish-episode", {"source": path.name, "show": show, "staged": staged}, key=key)
+
+    @staticmethod
+    def _already_done(catalog: Catalog, sha: str) -> bool:
+        with catalog.session() as sess:
+            ep = catalog.find_by_sha(sess, sha)
+            return ep is not None and ep.status in DONE
+
+    def _archive_staged(self, catalog: Catalog, item: Path, episode_id: int) -> None:
+        """A worker finished the episode: archive the original here, record where it is, delete the staged copy."""
+        kept = archive(self.settings, item)
+        with catalog.session() as sess:
+            sess.get_one(Episode, episode_id).source_path = str(kept)
+        sha = item.parent.name
+        try:
+            staging.unstage(self._bucket, self.settings, sha)
+        except StoreUnavailable:
+            pass  # the store is down: the staged copy goes at the next start (first reconcile)
+
+    def _recover_lost_runs(self, catalog: Catalog) -> None:
+        """Start again, once, each publish run whose worker was lost (killed, its machine gone)."""
+        from chorus.workers import lost_runs
+
+        try:
+            lost = lost_runs()
+        except Exception as e:  # noqa: BLE001 - the Prefect server is restarting: next tick
+            self.say(f"could not check the workers ({type(e).__name__}); trying again")
+            return
+        for run in lost:
+            if str(run.id) in self._rerun:
+                continue
+            self._rerun.add(str(run.id))
+            staged = (run.parameters or {}).get("staged")
+            sha = staging.sha_of_manifest(self.settings, staged) if staged else None
+            if sha:
+                with catalog.session() as sess:
+                    ep = catalog.find_by_sha(sess, sha)
+                    if ep is not None and ep.status in DONE:
+                        continue  # it was finished before its worker was lost
+            tries = self._tries[staged or str(run.id)] = self._tries.get(staged or str(run.id), 0) + 1
+            if tries > _MAX_RERUNS:
+                self.say(f"not starting {run.name} again: its runs crashed {tries} times "
+                         f"({run.state.message if run.state else '?'}); `chorus retry` once the cause is fixed")
+                continue
+            self.say(f"starting {run.name} again: {run.state.message if run.state else 'its worker was lost'}")
+            self._start("publish-episode", {k: v for k, v in (run.parameters or {}).items()
+                                            if k not in ("config", "data_dir")}, key=f"rerun-{run.id}", again=False)
 
     def _reconcile(self, catalog: Catalog, claimed: Path, first: bool = False) -> None:
         """Start again what a crash or an outage left behind; release scheduled episodes whose time came."""
@@ -237,11 +318,19 @@ class Service:
         if not first and now - self._last_reconcile < 5:
             return
         self._last_reconcile = now
+        folders = [f.name for f in claimed.iterdir()] if claimed.is_dir() else []
         with catalog.session() as sess:
             due = [(ep.show.slug, ep.id, ep.title) for ep in catalog.due(sess)]
             due_shows = {show for show, _id, _title in due}
-            by_sha = {ep.source_sha256: (ep.status, ep.updated_at, ep.id) for ep in
-                      sess.scalars(select(Episode).where(Episode.source_path.like(f"{claimed}%")))}
+            # on workers an episode's source_path is the worker's copy: match the claimed folders by content hash
+            mine = (Episode.source_sha256.in_(folders) if self.on_workers
+                    else Episode.source_path.like(f"{claimed}%"))
+            by_sha = {ep.source_sha256: (ep.status, ep.updated_at, ep.id) for ep in sess.scalars(select(Episode)
+                                                                                                  .where(mine))}
+        if self.on_workers:
+            for sha, (path, show) in list(self._unstaged.items()):
+                self._submit(path, show, sha)
+            self._recover_lost_runs(catalog)
         for show, episode_id, title in due:
             if episode_id not in self._released:
                 self._released.add(episode_id)
@@ -256,6 +345,11 @@ class Service:
                             key=f"republish-{episode_id}-{time.time_ns()}")
         if not claimed.is_dir():
             return
+        running = set()
+        if first and self.on_workers:  # runs on workers outlive a restart of `chorus up`: never start them twice
+            from chorus.workers import active_staged
+
+            running = {key.split("/")[-2] for key in active_staged()}
         for folder in claimed.iterdir():
             if not folder.is_dir() or folder.name.startswith("."):
                 continue
@@ -263,16 +357,18 @@ class Service:
                      and not _is_sidecar(p)]
             if not items:
                 continue
-            status, updated, _id = by_sha.get(folder.name, (None, None, None))
+            status, updated, episode_id = by_sha.get(folder.name, (None, None, None))
+            if status in DONE and self.on_workers:
+                self._archive_staged(catalog, items[0], episode_id)
+                continue
             if status in DONE:
                 archive(self.settings, items[0])  # published, but the crash came before archiving
                 continue
             waiting = status == "waiting" and (time.time() - updated.timestamp()) > _RETRY_WAITING_AFTER
-            if first or waiting:
+            if (first and folder.name not in running) or waiting:
                 # left claimed by a crash (at start) or parked during an outage: a new run, reusing finished steps
                 self._pending_names.setdefault(folder.name, (items[0].name, utcnow()))
-                self._start("publish-episode", {"source": str(items[0]), "show": None},
-                            key=f"publish-{folder.name}-{time.time_ns()}")
+                self._submit(items[0], None, folder.name, key=f"publish-{folder.name}-{time.time_ns()}")
 
     def _report(self, catalog: Catalog) -> None:
         """One line per input when its episode reaches a final state."""

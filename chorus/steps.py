@@ -24,8 +24,9 @@ import transcripts
 import transcripts.formats
 import transcripts.notes
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
-from chorus import publishing
+from chorus import publishing, staging
 from chorus.catalog import Catalog, Episode, NotesRevision, TranscriptRevision, utcnow
 from chorus.errors import ChorusError
 from chorus.settings import Settings, ShowSettings, slugify, validate_slug
@@ -40,7 +41,7 @@ __all__ = [
     "render", "publish_objects", "record", "feed", "finish", "fail", "archive", "quarantine",
     "cached_step", "step_key", "sha256_path", "one_line", "episode_title", "master_options", "transcribe_options",
     "notes_options", "remaster", "park", "hold", "set_aside", "transcribed", "object_records", "error_note", "DONE",
-    "archive_claimed",
+    "archive_claimed", "claimed_root", "drop_copy",
 ]
 
 DONE = ("published", "scheduled", "unpublished", "in_review", "approved")
@@ -106,14 +107,15 @@ def episode_title(source: Path, sidecar: Sidecar) -> str:
     return " ".join(w.capitalize() if w.islower() else w for w in stem.replace("_", " ").replace("-", " ").split())
 
 
-def _claimed_root(settings: Settings) -> Path:
+def claimed_root(settings: Settings) -> Path:
+    """``<data>/claimed``: the pipeline's copies of recordings being processed."""
     return settings.data_dir.resolve() / "claimed"
 
 
 def _own_copy(settings: Settings, source: Path, side: Path | None, digest: str) -> tuple[Path, Path | None]:
     """The pipeline's copy of ``source`` under ``claimed/<sha256>/``: used in place when it is already
     there (the watcher moved it), else copied (a path named on the command line stays where it is)."""
-    root = _claimed_root(settings) / digest
+    root = claimed_root(settings) / digest
     if root in source.parents:
         return source, side
     root.mkdir(parents=True, exist_ok=True)
@@ -155,20 +157,27 @@ def claim(ctx: Context, source: Path, show: str | None = None) -> Claim:
             return Claim(source, digest, existing.show.slug, existing.id, duplicate=True, sidecar=sidecar,
                          original=source)
     own, _ = _own_copy(settings, source, side_path, digest)
-    with catalog.session() as s:
-        existing = catalog.find_by_sha(s, digest)
-        show_row = catalog.show(s, show_slug)
-        title = episode_title(source, sidecar)
-        if existing is not None and existing.status not in DONE:  # an earlier attempt: resume that episode
-            ep = existing
-            ep.source_path, ep.title = str(own), title
-        else:
-            ep = Episode(show_id=show_row.id, title=title, source_name=source.name, source_sha256=digest,
-                         source_path=str(own), number=sidecar.episode or catalog.next_number(s, show_row.id),
-                         slug=_unique_slug(s, show_row.id, title))
-            s.add(ep)
-        s.flush()
-        episode_id = ep.id
+    try:
+        with catalog.session() as s:
+            existing = catalog.find_by_sha(s, digest)
+            show_row = catalog.show(s, show_slug)
+            title = episode_title(source, sidecar)
+            if existing is not None and existing.status not in DONE:  # an earlier attempt: resume that episode
+                ep = existing
+                ep.source_path, ep.title = str(own), title
+            else:
+                ep = Episode(show_id=show_row.id, title=title, source_name=source.name, source_sha256=digest,
+                             source_path=str(own), number=sidecar.episode or catalog.next_number(s, show_row.id),
+                             slug=_unique_slug(s, show_row.id, title))
+                s.add(ep)
+            s.flush()
+            episode_id = ep.id
+    except IntegrityError:  # another watcher or worker claimed the same bytes a moment ago: one episode, theirs
+        with catalog.session() as s:
+            winner = catalog.find_by_sha(s, digest)
+            if winner is None:
+                raise
+            return Claim(own, digest, winner.show.slug, winner.id, duplicate=True, sidecar=sidecar, original=source)
     catalog.set_status(episode_id, "claimed", source_path=str(own))
     return Claim(own, digest, show_slug, episode_id, sidecar=sidecar, original=source)
 
@@ -453,7 +462,9 @@ def finish(ctx: Context, episode_id: int, detail: str | None = None) -> str:
 def archive_claimed(settings: Settings, source: Path | None) -> Path | None:
     """Archive the pipeline's copy of an original once it has been processed (released, or held for
     review); anything else is left where it is. Returns where it is now."""
-    if source is not None and source.exists() and _claimed_root(settings) in source.parents:
+    if source is not None and source.exists() and claimed_root(settings) in source.parents:
+        if staging.is_staged_copy(source):  # a worker's copy: the original is archived on the organisers' machine
+            return source
         return archive(settings, source)
     return source
 
@@ -461,9 +472,31 @@ def archive_claimed(settings: Settings, source: Path | None) -> Path | None:
 def set_aside(ctx: Context, claim_: Claim) -> Path:
     """A duplicate the watcher had claimed goes to ``archive/`` (kept, never deleted); a file named on
     the command line stays where it is. Returns where the offered recording now is."""
-    if _claimed_root(ctx.settings) in claim_.source.parents and claim_.source.exists():
+    if claimed_root(ctx.settings) in claim_.source.parents and claim_.source.exists():
+        with ctx.catalog.session() as s:
+            in_use = s.get_one(Episode, claim_.episode_id).source_path == str(claim_.source)
+        if in_use or staging.is_staged_copy(claim_.source):  # the run that won the claim is working on this copy,
+            return claim_.source  # or a worker's (drop_copy removes it): the organisers' machine keeps the original
         return archive(ctx.settings, claim_.source)
     return claim_.source
+
+
+def drop_copy(ctx: Context, claim_: Claim) -> None:
+    """On a worker, once the episode is released (or found a duplicate): remove the copy it fetched from the
+    bucket and the episode's work files. The organisers' machine keeps the original, and republishing runs
+    there, so nothing of the recording (mastered audio, transcripts) stays behind on a worker, where a later
+    redaction could not reach it."""
+    if not staging.is_staged_copy(claim_.source):
+        return
+    if claim_.duplicate:
+        with ctx.catalog.session() as s:
+            if s.get_one(Episode, claim_.episode_id).source_path == str(claim_.source):
+                return  # another run on this worker is publishing from this very copy
+    folder = claim_.source.parent
+    if folder.parent == claimed_root(ctx.settings) and folder.name == claim_.sha256:
+        shutil.rmtree(folder, ignore_errors=True)
+    if not claim_.duplicate:
+        shutil.rmtree(_work(ctx.settings, claim_.episode_id), ignore_errors=True)
 
 
 def _move_aside(source: Path, folder: Path) -> Path:

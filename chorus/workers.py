@@ -29,7 +29,11 @@ from chorus.errors import ChorusError
 from chorus.settings import Settings
 
 __all__ = ["POOL", "CODE_ROOT", "Deployed", "WorkerOptions", "check_server", "deploy", "worker_environment",
-           "run_worker", "worker_settings", "default_name"]
+           "run_worker", "worker_settings", "default_name", "lost_runs", "active_staged", "MISSED_HEARTBEATS"]
+
+MISSED_HEARTBEATS = 3
+"""A worker is lost once this many of its heartbeat intervals pass without one (Prefect's own measure for
+marking a worker offline). ``PREFECT_WORKER_HEARTBEAT_SECONDS`` (default 30) sets the interval."""
 
 POOL = "chorus"
 """The Prefect work pool (type ``process``) that Chorus's deployments run on."""
@@ -160,6 +164,7 @@ def worker_environment(settings: Settings, opts: WorkerOptions) -> dict[str, str
     """Environment variables a worker gives its flow runs (on top of its own environment, which carries
     every ``CHORUS_*`` variable and the AWS credentials already)."""
     env = {**worker_settings(settings), "CHORUS_HOME": str(CODE_ROOT), "CHORUS_WORKER": opts.name,
+           "CHORUS_WORKER_PID": str(os.getpid()),  # its flow runs die with it (flows.publish._die_with_worker)
            "CHORUS_DATA_DIR": str(opts.work_dir.resolve())}
     if opts.config is not None:
         env["CHORUS_CONFIG"] = str(Path(opts.config).resolve())
@@ -190,6 +195,66 @@ def run_worker(settings: Settings, opts: WorkerOptions, say=print) -> None:
         asyncio.run(_work(opts, opts.limit or settings.processing.max_parallel_episodes))
     except asyncio.CancelledError:
         say(f"worker {opts.name} stopped")
+
+
+async def _lost_runs(pool: str) -> list:
+    from datetime import datetime, timedelta, timezone
+
+    from prefect import get_client
+    from prefect.client.schemas.filters import (DeploymentFilter, DeploymentFilterName, FlowRunFilter,
+                                                FlowRunFilterExpectedStartTime, FlowRunFilterState,
+                                                FlowRunFilterStateType, WorkPoolFilter, WorkPoolFilterName)
+    from prefect.client.schemas.objects import StateType
+    from prefect.states import Crashed
+
+    now = datetime.now(timezone.utc)
+    async with get_client() as client:
+        alive = {w.name for w in await client.read_workers_for_work_pool(pool)
+                 if w.last_heartbeat_time is not None and (now - w.last_heartbeat_time).total_seconds()
+                 < MISSED_HEARTBEATS * (w.heartbeat_interval_seconds or 30)}
+        runs = await client.read_flow_runs(
+            flow_run_filter=FlowRunFilter(
+                state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.RUNNING, StateType.CRASHED])),
+                expected_start_time=FlowRunFilterExpectedStartTime(after_=now - timedelta(days=2))),
+            deployment_filter=DeploymentFilter(name=DeploymentFilterName(any_=["publish-episode"])),
+            work_pool_filter=WorkPoolFilter(name=WorkPoolFilterName(any_=[pool])), limit=200)
+        lost = []
+        for run in runs:
+            worker = (run.labels or {}).get("prefect.worker.name")
+            if run.state.type == StateType.RUNNING:
+                if not worker or worker in alive:
+                    continue
+                message = f"its worker {worker} stopped answering (no heartbeat for {MISSED_HEARTBEATS} intervals)"
+                await client.set_flow_run_state(run.id, Crashed(message=message), force=True)
+                run = await client.read_flow_run(run.id)
+            lost.append(run)
+        return lost
+
+
+def lost_runs(pool: str = POOL) -> list:
+    """Publish runs that will never finish: Crashed ones (their process died; the worker said so), and
+    Running ones whose worker is lost (:data:`MISSED_HEARTBEATS`), which this marks Crashed first.
+    ``chorus up --on-workers`` starts each again, once (``chorus.service``)."""
+    return asyncio.run(_lost_runs(pool))
+
+
+async def _active_staged(pool: str) -> set[str]:
+    from prefect import get_client
+    from prefect.client.schemas.filters import (DeploymentFilter, DeploymentFilterName, FlowRunFilter,
+                                                FlowRunFilterState, FlowRunFilterStateType)
+    from prefect.client.schemas.objects import StateType
+
+    async with get_client() as client:
+        runs = await client.read_flow_runs(
+            flow_run_filter=FlowRunFilter(state=FlowRunFilterState(type=FlowRunFilterStateType(
+                any_=[StateType.SCHEDULED, StateType.PENDING, StateType.RUNNING, StateType.PAUSED]))),
+            deployment_filter=DeploymentFilter(name=DeploymentFilterName(any_=["publish-episode"])), limit=1000)
+    return {str(r.parameters.get("staged")) for r in runs if (r.parameters or {}).get("staged")}
+
+
+def active_staged(pool: str = POOL) -> set[str]:
+    """Staged keys of publish runs not finished yet (waiting, or on a worker): not to be started twice."""
+    return asyncio.run(_active_staged(pool))
 
 
 def default_name() -> str:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 from collections import Counter
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -40,12 +41,13 @@ from chorus.steps import Context, one_line
 from chorus.storage import StoreUnavailable
 
 __all__ = ["publish_episode", "republish_episode", "rebuild_show", "prefect_runner", "show_feed_slot", "free_stale_slots",
-           "feed_lock_name", "TRANSCRIBE_LIMIT", "NETWORK_STEPS", "retry_delays", "STEP_LISTENERS"]
+           "feed_lock_name", "TRANSCRIBE_LIMIT", "transcribe_limit_name", "NETWORK_STEPS", "retry_delays", "STEP_LISTENERS"]
 
-NETWORK_STEPS = ("publish-objects", "feed", "purge", "withdraw")
+NETWORK_STEPS = ("fetch", "publish-objects", "feed", "purge", "withdraw")
 """Steps that talk to the store: retried with backoff while it is unavailable (and only then)."""
 TRANSCRIBE_LIMIT = "chorus-transcribe"
-"""The Prefect global concurrency limit on transcriptions (``transcriptions_at_once`` slots)."""
+"""The Prefect global concurrency limit on transcriptions (``transcriptions_at_once`` slots); on a
+``chorus worker`` it is per machine (:func:`transcribe_limit_name`)."""
 LEASE_SECONDS = 60.0
 """A slot's lease: its holder renews it while alive; a holder that was killed frees it within this time
 (Prefect's default, 300 s, held every transcription up for five minutes after a SIGKILL)."""
@@ -91,6 +93,21 @@ def feed_lock_name(show: str) -> str:
     return f"publish-feed-{show}"
 
 
+def transcribe_limit_name() -> str:
+    """``chorus-transcribe``, or ``chorus-transcribe-<host>`` in a flow run of a ``chorus worker``: a
+    transcription uses every core of its machine, so the limit is per machine, and workers on other
+    machines never wait for each other's slots.
+
+    >>> os.environ.pop("CHORUS_WORKER", None) and None
+    >>> transcribe_limit_name()
+    'chorus-transcribe'
+    """
+    if not os.environ.get("CHORUS_WORKER"):
+        return TRANSCRIBE_LIMIT
+    host = "".join(c if c.isalnum() or c in "-_" else "-" for c in socket.gethostname().lower())[:60]
+    return f"{TRANSCRIBE_LIMIT}-{host or 'host'}"
+
+
 def _ensure_limit(name: str, limit: int) -> None:
     """Create the limit when it does not exist (Prefect 3.8 skips a missing one with a warning).
     A limit an operator already set up (another size, inactive) is left as it is."""
@@ -114,7 +131,7 @@ def free_stale_slots() -> list[str]:
     freed = []
     with get_client(sync_client=True) as client:
         for lim in client.read_global_concurrency_limits(limit=200, offset=0):
-            if lim.active_slots and (lim.name == TRANSCRIBE_LIMIT or lim.name.startswith(feed_lock_name(""))
+            if lim.active_slots and (lim.name.startswith(TRANSCRIBE_LIMIT) or lim.name.startswith(feed_lock_name(""))
                                      or lim.name.startswith("chorus-episode-")):
                 client.update_global_concurrency_limit(lim.name, GlobalConcurrencyLimitUpdate(active_slots=0))
                 freed.append(lim.name)
@@ -156,8 +173,9 @@ def prefect_runner(settings: Settings) -> sequence.Runner:
         step = task(fn, **options)
         with ExitStack() as held:
             if name == "transcribe" and not steps.transcribed(*args):  # a cached transcription needs no slot
-                _ensure_limit(TRANSCRIBE_LIMIT, transcriptions)
-                held.enter_context(concurrency(TRANSCRIBE_LIMIT, occupy=1, strict=True, lease_duration=LEASE_SECONDS))
+                limit = transcribe_limit_name()
+                _ensure_limit(limit, transcriptions)
+                held.enter_context(concurrency(limit, occupy=1, strict=True, lease_duration=LEASE_SECONDS))
             elif name == "feed":
                 held.enter_context(show_feed_slot(args[1]))
             return step(*args, **kwargs)
@@ -176,8 +194,20 @@ def _die_with_service() -> None:
         os._exit(1)
 
 
+def _die_with_worker() -> None:
+    """A flow run a ``chorus worker`` started dies with that worker, even with a SIGKILL of it: a lost worker's
+    runs are started again elsewhere (``chorus up``'s reconciler), and must not race a leftover of themselves.
+    Armed only when the worker is this process's parent (Prefect starts the run as its child)."""
+    worker = os.environ.get("CHORUS_WORKER_PID")
+    if worker and os.getppid() == int(worker):
+        arm_death_signal(signal.SIGKILL)
+        if os.getppid() != int(worker):  # the worker died before the signal was armed
+            os._exit(1)
+
+
 def _context(config: str | None, data_dir: str | None) -> Context:
     _die_with_service()
+    _die_with_worker()
     if os.environ.get("CHORUS_WORKER"):  # on a `chorus worker`: its own config and work directory (chorus.workers)
         config, data_dir = os.environ.get("CHORUS_CONFIG"), None
     settings = load_settings(Path(config) if config else None, Path(data_dir) if data_dir else None)
@@ -263,8 +293,11 @@ def _with_bucket(ctx: Context, out: sequence.Outcome, body: Callable[[], sequenc
 
 @flow(name="publish-episode", flow_run_name=_name("publish {source}"), log_prints=True)
 def publish_episode(source: str, show: str | None = None, config: str | None = None,
-                    data_dir: str | None = None) -> dict[str, Any]:
+                    data_dir: str | None = None, staged: str | None = None) -> dict[str, Any]:
     """Master, transcribe, annotate and publish one recording, then regenerate its show's feed.
+
+    ``staged``: the bucket key of a recording the watcher staged for the workers (``chorus.staging``);
+    ``source`` is then only its name.
 
     Returns the outcome (``chorus.sequence.Outcome`` as a dict). A bad recording is quarantined to
     ``<data>/failed/`` with a ``.error.txt`` and the run ends Failed; an unreachable store keeps it
@@ -273,7 +306,7 @@ def publish_episode(source: str, show: str | None = None, config: str | None = N
     ctx = _context(config, data_dir)
     out = sequence.Outcome(str(source))
     out = _with_bucket(ctx, out, lambda: sequence.publish_recording(ctx, Path(source), show,
-                                                                    prefect_runner(ctx.settings)))
+                                                                    prefect_runner(ctx.settings), staged=staged))
     return _finish(ctx, out)
 
 

@@ -87,11 +87,11 @@ def test_head_is_the_newest_migration_and_the_history_is_one_line():
 def test_a_catalog_of_the_previous_release_is_backed_up_upgraded_and_keeps_its_data(old_catalog, capsys):
     url = f"sqlite:///{old_catalog}"
     st = schema_state(create_engine(url))
-    assert (st.current, st.legacy, st.pending) == (None, True, ("0002_privacy",))
+    assert (st.current, st.legacy, st.pending) == (None, True, ("0002_privacy", "0003_one_claim"))
     catalog = Catalog(url)  # what `chorus run` or `chorus editor` does on the first start after upgrading Chorus
     line = capsys.readouterr().err.strip()
     (copy,) = old_catalog.parent.glob("catalog.db.bak-*")
-    assert line == f"catalog upgraded from {BASELINE} (made before migrations) to {HEAD} (1 migration); the " \
+    assert line == f"catalog upgraded from {BASELINE} (made before migrations) to {HEAD} (2 migrations); the " \
                    f"catalog before is kept at {copy}"
     assert schema_state(catalog.engine).up_to_date
     assert schema_diff(catalog.engine) == []  # the upgraded catalog is exactly today's schema
@@ -149,7 +149,7 @@ def test_chorus_db_current_upgrade_and_backup(old_catalog):
     data = old_catalog.parent
     before = _chorus("db", "current", "-d", str(data))
     assert before.exit_code == 0 and before.stdout == "none\n"
-    assert "made by the release before migrations; pending: 0002_privacy; run `chorus db upgrade`" in before.stderr
+    assert "made by the release before migrations; pending: 0002_privacy, 0003_one_claim; run `chorus db upgrade`" in before.stderr
     up = _chorus("db", "upgrade", "-d", str(data))
     assert up.exit_code == 0 and up.stderr.startswith(f"catalog upgraded from {BASELINE}"), up.stderr
     assert _chorus("db", "current", "-d", str(data)).stdout == f"{HEAD}\n"

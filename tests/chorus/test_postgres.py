@@ -194,8 +194,8 @@ def test_an_old_postgres_catalog_waits_for_chorus_db_upgrade_then_keeps_its_data
     _old_release_catalog(pg_url)
     engine = open_engine(pg_url)
     st = schema_state(engine)
-    assert (st.current, st.legacy, st.pending) == (None, True, (HEAD,))
-    with pytest.raises(ChorusError, match=r"needs its migrations \(0002_privacy\) .* run `chorus db upgrade`"):
+    assert (st.current, st.legacy, st.pending) == (None, True, ("0002_privacy", HEAD))
+    with pytest.raises(ChorusError, match=r"needs its migrations \(0002_privacy, 0003_one_claim\) .* run `chorus db upgrade`"):
         Catalog(pg_url)  # chorus run, chorus editor, a worker: PostgreSQL is upgraded on purpose only
     assert schema_state(engine).legacy  # untouched
     shown = engine.url.render_as_string(hide_password=True)
@@ -203,10 +203,10 @@ def test_an_old_postgres_catalog_waits_for_chorus_db_upgrade_then_keeps_its_data
     users = _chorus("user", "list", env=env)
     assert users.exit_code == 1 and "run `chorus db upgrade`" in users.stderr and "Traceback" not in users.stderr
     before = _chorus("db", "current", env=env)
-    assert before.stdout == "none\n" and "pending: 0002_privacy; run `chorus db upgrade`" in before.stderr
+    assert before.stdout == "none\n" and "pending: 0002_privacy, 0003_one_claim; run `chorus db upgrade`" in before.stderr
     up = _chorus("db", "upgrade", env=env)
     assert up.exit_code == 0
-    assert up.stderr.strip() == f"catalog upgraded from {BASELINE} (made before migrations) to {HEAD} (1 migration)"
+    assert up.stderr.strip() == f"catalog upgraded from {BASELINE} (made before migrations) to {HEAD} (2 migrations)"
     assert _chorus("db", "current", env=env).stderr.strip() == f"up to date ({shown})"
     assert schema_diff(engine) == []
     check_old_data(Catalog(pg_url))
@@ -239,6 +239,6 @@ def test_postgres_upgrades_started_at_once_run_once(pg_url):
         t.start()
     for t in threads:
         t.join()
-    assert sorted(len(r.applied) for r in results) == [0, 0, 1]
+    assert sorted(len(r.applied) for r in results) == [0, 0, 2]
     assert all(r.after == HEAD and r.backup is None for r in results)
     engine.dispose()
