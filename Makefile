@@ -22,8 +22,10 @@ system-deps:
 
 # What the tests use on top: espeak-ng + sox (generated speech), chromium (pages driven by
 # Playwright, never a downloaded browser), gpo from gpodder (a real podcast client), npm (axe-core),
-# postgresql (a throwaway PostgreSQL cluster for the catalog tests; initdb/pg_ctl from the package).
-TEST_DEPS := espeak-ng=espeak-ng sox=sox chromium=chromium gpo=gpodder npm=npm pg_ctlcluster=postgresql
+# postgresql (a throwaway PostgreSQL cluster for the catalog tests; initdb/pg_ctl from the package),
+# systemd-analyze from systemd (verifies the operator guide's unit files).
+TEST_DEPS := espeak-ng=espeak-ng sox=sox chromium=chromium gpo=gpodder npm=npm pg_ctlcluster=postgresql \
+             systemd-analyze=systemd
 test-deps:
 	@scripts/ensure-system-deps.sh $(TEST_DEPS) $(SYSTEM_DEPS)
 

@@ -27,7 +27,7 @@ from pathlib import Path
 from chorus.errors import ChorusError
 from chorus.settings import Settings
 from chorus.sidecar import find_sidecar
-from chorus.storage import IMMUTABLE, Bucket
+from chorus.storage import Bucket
 from chorus.watcher import sha256_path
 
 __all__ = ["MARK", "staging_prefix", "manifest_key", "stage", "fetch", "unstage", "is_staged_copy", "sha_of_manifest"]
@@ -35,6 +35,8 @@ __all__ = ["MARK", "staging_prefix", "manifest_key", "stage", "fetch", "unstage"
 MARK = ".staged"
 """File in a worker's ``claimed/<sha256>/`` that says its recording is a copy fetched from the bucket."""
 _MANIFEST = "manifest.json"
+_PRIVATE = "private, no-store"
+"""Cache-Control of staged objects: no cache in between may keep a recording."""
 
 
 def staging_prefix(settings: Settings, sha256: str) -> str:
@@ -78,17 +80,18 @@ def stage(bucket: Bucket, settings: Settings, item: Path, sha256: str) -> str:
     entries = []
     for n, path in enumerate(files):
         key = f"{prefix}{n}{_suffix(path)}"
-        stored = bucket.put_file(key, path, cache_control=IMMUTABLE, ctype="application/octet-stream")
+        stored = bucket.put_file(key, path, cache_control=_PRIVATE, ctype="application/octet-stream")
         entries.append({"key": key, "path": path.relative_to(item).as_posix() if item.is_dir() else "",
                         "sha256": stored.sha256, "length": stored.length})
     manifest = {"name": item.name, "folder": item.is_dir(), "sha256": sha256, "files": entries}
     side = find_sidecar(item)
     if side is not None and side.parent != item:  # a sidecar inside a track folder came with the folder
-        stored = bucket.put_file(f"{prefix}sidecar{side.suffix.lower()}", side, ctype="application/octet-stream")
+        stored = bucket.put_file(f"{prefix}sidecar{side.suffix.lower()}", side, cache_control=_PRIVATE,
+                                 ctype="application/octet-stream")
         manifest["sidecar"] = {"key": stored.key, "name": side.name, "sha256": stored.sha256}
     key = prefix + _MANIFEST
     bucket.put_bytes(key, json.dumps(manifest, indent=1).encode(), ctype="application/json",
-                     cache_control="no-store")
+                     cache_control=_PRIVATE)
     return key
 
 

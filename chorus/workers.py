@@ -205,11 +205,12 @@ async def _lost_runs(pool: str) -> list:
                                                 FlowRunFilterExpectedStartTime, FlowRunFilterState,
                                                 FlowRunFilterStateType, WorkPoolFilter, WorkPoolFilterName)
     from prefect.client.schemas.objects import StateType
+    from prefect.client.schemas.sorting import FlowRunSort
     from prefect.states import Crashed
 
     now = datetime.now(timezone.utc)
     async with get_client() as client:
-        alive = {w.name for w in await client.read_workers_for_work_pool(pool)
+        alive = {w.name for w in await client.read_workers_for_work_pool(pool, limit=200, offset=0)
                  if w.last_heartbeat_time is not None and (now - w.last_heartbeat_time).total_seconds()
                  < MISSED_HEARTBEATS * (w.heartbeat_interval_seconds or 30)}
         runs = await client.read_flow_runs(
@@ -217,7 +218,8 @@ async def _lost_runs(pool: str) -> list:
                 state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.RUNNING, StateType.CRASHED])),
                 expected_start_time=FlowRunFilterExpectedStartTime(after_=now - timedelta(days=2))),
             deployment_filter=DeploymentFilter(name=DeploymentFilterName(any_=["publish-episode"])),
-            work_pool_filter=WorkPoolFilter(name=WorkPoolFilterName(any_=[pool])), limit=200)
+            work_pool_filter=WorkPoolFilter(name=WorkPoolFilterName(any_=[pool])), limit=200,
+            sort=FlowRunSort.EXPECTED_START_TIME_DESC)
         lost = []
         for run in runs:
             worker = (run.labels or {}).get("prefect.worker.name")
@@ -243,12 +245,14 @@ async def _active_staged(pool: str) -> set[str]:
     from prefect.client.schemas.filters import (DeploymentFilter, DeploymentFilterName, FlowRunFilter,
                                                 FlowRunFilterState, FlowRunFilterStateType)
     from prefect.client.schemas.objects import StateType
+    from prefect.client.schemas.sorting import FlowRunSort
 
     async with get_client() as client:
         runs = await client.read_flow_runs(
             flow_run_filter=FlowRunFilter(state=FlowRunFilterState(type=FlowRunFilterStateType(
                 any_=[StateType.SCHEDULED, StateType.PENDING, StateType.RUNNING, StateType.PAUSED]))),
-            deployment_filter=DeploymentFilter(name=DeploymentFilterName(any_=["publish-episode"])), limit=1000)
+            deployment_filter=DeploymentFilter(name=DeploymentFilterName(any_=["publish-episode"])), limit=200,
+            sort=FlowRunSort.EXPECTED_START_TIME_DESC)
     return {str(r.parameters.get("staged")) for r in runs if (r.parameters or {}).get("staged")}
 
 
