@@ -69,7 +69,7 @@ def _run(coro):
 
 def test_two_workers_publish_each_recording_once(tmp_path, synth, s3_env, seaweed, prefect_api):
     seaweed.allow_public(f"{BUCKET}/community-podcast")
-    shared = tmp_path / "shared"  # where the recordings wait: one machine, so a shared path (staging comes next)
+    shared = tmp_path / "shared"  # submitted by path: workers on the watcher's machine (staging: test_scale.py)
     shared.mkdir()
     first = shutil.copyfile(synth(SHORT)[0], shared / "check-in-one.wav")
     second = shutil.copyfile(synth(SHORT, gap=0.6)[0], shared / "check-in-two.wav")
@@ -179,6 +179,8 @@ def test_up_on_workers_with_prefect_on_postgresql(tmp_path, synth, s3_env, seawe
                     "SELECT count(*) FROM flow_run WHERE state_type NOT IN ('COMPLETED', 'FAILED', 'CRASHED', "
                     "'CANCELLED')").fetchone()[0]:
                 time.sleep(1)
+        while time.monotonic() < deadline and not list((data / "archive").rglob("*.wav")):
+            time.sleep(1)  # the reconciler archives the original once the catalog says it is done
         assert worker.poll() is None
         worker.send_signal(signal.SIGINT)  # Ctrl+C: the worker leaves, in one line
         assert worker.wait(60) == 0
@@ -202,5 +204,10 @@ def test_up_on_workers_with_prefect_on_postgresql(tmp_path, synth, s3_env, seawe
                             "JOIN flow f ON f.id = r.flow_id").fetchall()
     assert pools == [("chorus", "process")]
     assert runs == [("publish-episode", "COMPLETED", "organiser-laptop")]
-    # the worker ran it in its own default work directory: the original is archived there
-    assert [p.name for p in (data / "workers" / "organiser-laptop" / "archive").rglob("*.wav")] == ["check-in.wav"]
+    # the worker fetched the staged recording into its own default work directory and kept nothing of it;
+    # the original is archived on the organisers' machine, and the staged copy is gone from the bucket
+    assert not [p for p in (data / "workers" / "organiser-laptop").rglob("*.wav")]
+    assert [p.name for p in (data / "archive").rglob("*.wav")] == ["check-in.wav"]
+    from tests.e2e.test_scale import _store
+
+    assert _store(seaweed, bucket).versions("private/staging/") == []
