@@ -184,12 +184,13 @@ async def _work(opts: WorkerOptions, limit: int) -> None:
 def run_worker(settings: Settings, opts: WorkerOptions, say=print) -> None:
     """Run a process worker on the pool until SIGINT or SIGTERM; its flow runs use ``opts.work_dir``.
     A flow run in progress is a process of its own: it goes on and reports to the server."""
+    # poll for runs every 2 s, not Prefect's 10 s: a dropped recording should not wait for a worker. Set before
+    # check_server(), which makes Prefect read its settings again (after it, the worker would poll every 10 s)
+    os.environ.setdefault("PREFECT_WORKER_QUERY_SECONDS", "2")
+    os.environ.setdefault("PREFECT_WORKER_PREFETCH_SECONDS", "2")
     api = check_server()
     opts.work_dir.mkdir(parents=True, exist_ok=True)
     os.environ.update(worker_environment(settings, opts))
-    # poll for runs every 2 s, not Prefect's 10 s: a dropped recording should not wait for a worker
-    os.environ.setdefault("PREFECT_WORKER_QUERY_SECONDS", "2")
-    os.environ.setdefault("PREFECT_WORKER_PREFETCH_SECONDS", "2")
     say(f"worker {opts.name} on pool {opts.pool} at {api}; work directory {opts.work_dir.resolve()}")
     try:
         asyncio.run(_work(opts, opts.limit or settings.processing.max_parallel_episodes))
