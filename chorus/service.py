@@ -38,15 +38,15 @@ from prefect.types.entrypoint import EntrypointType
 from sqlalchemy import func, select
 
 from chorus import staging
-from chorus.catalog import Catalog, Episode, utcnow
+from chorus.catalog import Catalog, Episode, TranscriptRevision, utcnow
 from chorus.catalog_schema import upgrade_url
 from chorus.errors import ChorusError
 from chorus.runtime import check_privacy, open_bucket, uses_embedded_s3
 from chorus.services import PrefectServer, free_port
 from chorus.settings import Settings
 from chorus.showfeed import feed_url
-from chorus.sidecar import SIDECAR_SUFFIXES
-from chorus.steps import DONE, archive, quarantine
+from chorus.sidecar import SIDECAR_SUFFIXES, SidecarError, find_sidecar, load_sidecar
+from chorus.steps import DONE, archive, one_line, quarantine
 from chorus.storage import StoreUnavailable
 from chorus.watcher import InboxWatcher, WatchOptions, claim_item
 from flows.publish import free_stale_slots, publish_episode, rebuild_show, republish_episode
@@ -257,6 +257,14 @@ class Service:
         if not self.on_workers:
             self._start("publish-episode", {"source": str(path), "show": show}, key=key)
             return
+        try:  # a sidecar the worker would refuse is refused here, where the organisers see failed/
+            side = find_sidecar(path)
+            self.settings.get_show(show or (load_sidecar(side).show if side else None))
+        except (SidecarError, ChorusError) as e:
+            self._pending_names.pop(sha, None)
+            moved = quarantine(self.settings, path, one_line(e))
+            self.say(f"failed {path.name}: {one_line(e)} (kept at {moved})")
+            return
         try:  # the workers share no filesystem with this machine: through the bucket's private prefix
             staged = staging.stage(self._bucket, self.settings, path, sha)
         except StoreUnavailable as e:
@@ -282,6 +290,34 @@ class Service:
             staging.unstage(self._bucket, self.settings, sha)
         except StoreUnavailable:
             pass  # the store is down: the staged copy goes at the next start (first reconcile)
+
+    def _unstage_leftovers(self, catalog: Catalog, keep: set[str]) -> None:
+        """At start: staged copies of recordings that are done or failed, which a store outage kept from
+        being deleted when their originals were archived or quarantined."""
+        prefix = staging.staging_prefix(self.settings, "0" * 64).removesuffix("0" * 64 + "/")
+        try:
+            shas = {key[len(prefix):].split("/")[0] for key in self._bucket.keys(prefix)} - keep
+            for sha in shas:
+                with catalog.session() as sess:
+                    ep = catalog.find_by_sha(sess, sha)
+                    over = ep is not None and (ep.status in DONE or ep.status == "failed")
+                if over:
+                    staging.unstage(self._bucket, self.settings, sha)
+        except (StoreUnavailable, ChorusError) as e:
+            self.say(f"could not tidy the staged recordings: {e}")
+
+    def _quarantine_staged(self, catalog: Catalog, item: Path, episode_id: int) -> None:
+        """A worker refused the recording (bad media, a bad sidecar): quarantine the original here, in
+        ``failed/`` beside its ``.error.txt`` as on one machine, and delete the staged copy."""
+        with catalog.session() as sess:
+            reason = sess.get_one(Episode, episode_id).error or "the worker could not process it"
+        moved = quarantine(self.settings, item, reason)
+        with catalog.session() as sess:
+            sess.get_one(Episode, episode_id).source_path = str(moved) if moved else None
+        try:
+            staging.unstage(self._bucket, self.settings, item.parent.name)
+        except StoreUnavailable:
+            pass  # the store is down: the staged copy goes at the next start
 
     def _recover_lost_runs(self, catalog: Catalog) -> None:
         """Start again, once, each publish run whose worker was lost (killed, its machine gone)."""
@@ -327,6 +363,9 @@ class Service:
                     else Episode.source_path.like(f"{claimed}%"))
             by_sha = {ep.source_sha256: (ep.status, ep.updated_at, ep.id) for ep in sess.scalars(select(Episode)
                                                                                                   .where(mine))}
+            # no transcript: a "failed" one was refused (bad media or sidecar), not by the store or the settings
+            refused = set(by_sha) - set(sess.scalars(select(Episode.source_sha256).join(
+                TranscriptRevision, TranscriptRevision.episode_id == Episode.id).where(mine)))
         if self.on_workers:
             for sha, (path, show) in list(self._unstaged.items()):
                 self._submit(path, show, sha)
@@ -350,6 +389,7 @@ class Service:
             from chorus.workers import active_staged
 
             running = {key.split("/")[-2] for key in active_staged()}
+            self._unstage_leftovers(catalog, running | set(folders))
         for folder in claimed.iterdir():
             if not folder.is_dir() or folder.name.startswith("."):
                 continue
@@ -363,6 +403,10 @@ class Service:
                 continue
             if status in DONE:
                 archive(self.settings, items[0])  # published, but the crash came before archiving
+                continue
+            if (self.on_workers and status == "failed" and folder.name in refused
+                    and updated.timestamp() > folder.stat().st_mtime):
+                self._quarantine_staged(catalog, items[0], episode_id)
                 continue
             waiting = status == "waiting" and (time.time() - updated.timestamp()) > _RETRY_WAITING_AFTER
             if (first and folder.name not in running) or waiting:

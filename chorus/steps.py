@@ -580,9 +580,14 @@ def _copy_aside(source: Path, folder: Path) -> Path:
 
 
 def fail(ctx: Context, claim_: Claim | None, source: Path, reason: str) -> Path | None:
-    """Record a failure (catalog + quarantine); returns where the pipeline's copy now is."""
-    moved = quarantine(ctx.settings, claim_.source if claim_ else source, reason,
-                       original=claim_.original if claim_ else None)
+    """Record a failure (catalog + quarantine); returns where the pipeline's copy now is. A worker drops
+    its copy of a staged recording instead: the organisers' machine quarantines the original (``chorus up``)."""
+    if claim_ is not None and staging.is_staged_copy(claim_.source):
+        drop_copy(ctx, claim_)
+        moved = None
+    else:
+        moved = quarantine(ctx.settings, claim_.source if claim_ else source, reason,
+                           original=claim_.original if claim_ else None)
     if claim_ is not None and not claim_.duplicate:
         ctx.catalog.set_status(claim_.episode_id, "failed", detail=reason,
                                source_path=str(moved) if moved else None)

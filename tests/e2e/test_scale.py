@@ -136,13 +136,16 @@ def _store(seaweed, bucket: str):
     return Bucket(bucket, seaweed.endpoint_url, access_key=key, secret_key=secret, region="us-east-1")
 
 
-def _settled(pg_url: str, want: int, claimed: list[Path], timeout: float, machines: Machines) -> list:
-    """Wait until ``want`` episodes are published and every watcher has archived its claimed recordings."""
+def _settled(pg_url: str, want: int, claimed: list[Path], timeout: float, machines: Machines,
+             failed: int = 0) -> list:
+    """Wait until ``want`` episodes are published (and ``failed`` failed) and every watcher has archived or
+    quarantined its claimed recordings."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         rows = _episodes(pg_url)
         left = [p for c in claimed if c.is_dir() for p in c.iterdir()]
-        if len(rows) >= want and all(r.status == "published" for r in rows) and not left:
+        states = sorted(r.status for r in rows)
+        if states == ["failed"] * failed + ["published"] * want and not left:
             return rows
         for name, proc in machines.procs.items():
             assert proc.poll() is None, f"{name} stopped:\n{machines.logs()}"
@@ -179,6 +182,14 @@ def test_six_recordings_two_workers_two_watchers(tmp_path, synth, s3_env, seawee
             os.replace(tmp_path / f"take-{n}.wav", inbox_a / f"check-in-{n}.wav")
         shutil.copyfile(recordings[0], tmp_path / "same.wav")
         os.replace(tmp_path / "same.wav", inbox_b / "check-in-0.wav")
+        # a recording whose sidecar is wrong: refused by the watcher, before it is staged
+        (inbox_a / "broken.yaml").write_text("title: Broken\nepisode: many\n")
+        shutil.copyfile(synth(SHORT, gap=0.7)[0], tmp_path / "broken.wav")
+        os.replace(tmp_path / "broken.wav", inbox_a / "broken.wav")
+        # a whole video file with no sound: staged, then refused by the worker that probes it
+        subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "color=c=black:s=64x64:d=2", "-c:v", "mpeg4",
+                        str(tmp_path / "silent-film.mp4")], check=True, timeout=60)
+        os.replace(tmp_path / "silent-film.mp4", inbox_a / "silent-film.mp4")
 
         store = _store(seaweed, bucket)
         deadline, staged = time.monotonic() + 120, []
@@ -188,10 +199,24 @@ def test_six_recordings_two_workers_two_watchers(tmp_path, synth, s3_env, seawee
         assert staged, machines.logs()
         assert {_anonymous_status(store.url(k)) for k in staged} == {403}  # staged, never public
 
-        rows = _settled(pg_url, 6, [tmp_path / "a" / "claimed", tmp_path / "b" / "claimed"], 900, machines)
+        rows = _settled(pg_url, 6, [tmp_path / "a" / "claimed", tmp_path / "b" / "claimed"], 900, machines, failed=1)
         runs = _run(_flow_runs(own_prefect))
     finally:
         machines.stop()
+
+    # what cannot be published is quarantined on the organiser's machine, as on one machine, with its reason:
+    # the bad sidecar by the watcher (no episode), the soundless video by a worker (a failed episode)
+    failed = tmp_path / "a" / "failed"
+    reason = (failed / "broken.wav.error.txt").read_text()
+    assert reason.startswith("broken.yaml: episode") and "chorus retry" in reason, reason
+    assert (failed / "broken.yaml").exists()  # the sidecar went with it, to be fixed
+    (film,) = [r for r in rows if r.status == "failed"]
+    assert film.source_path == str(failed / "silent-film.mp4"), film
+    reason = (failed / "silent-film.mp4.error.txt").read_text()
+    assert "no audio stream" in reason.splitlines()[0] and "chorus retry" in reason, reason
+    for name in ("broken.wav", "silent-film.mp4"):
+        assert f"failed {name}: " in machines.log("watcher-a"), machines.log("watcher-a")
+    rows = [r for r in rows if r.status == "published"]
 
     # every recording published exactly once, in one episode each
     assert len(rows) == 6 and len({r.source_sha256 for r in rows}) == 6, rows
@@ -199,7 +224,8 @@ def test_six_recordings_two_workers_two_watchers(tmp_path, synth, s3_env, seawee
     assert len(published) == 6, [(r.name, r.state.type.value, _outcome(r)) for r in runs]
     by_worker = {r.labels.get("prefect.worker.name") for r in published}
     assert by_worker == {"w1", "w2"}, [(r.name, r.labels.get("prefect.worker.name")) for r in published]
-    assert not [r for r in runs if r.state.is_failed() or r.state.is_crashed()], [(r.name, r.state.message) for r in runs]
+    assert [r.name for r in runs if r.state.is_failed() or r.state.is_crashed()] == ["publish silent-film.mp4"], [
+        (r.name, r.state.message) for r in runs]
 
     # the feed lists all six, once each (no lost update between the two workers' feed writes)
     feed = _feed(seaweed, bucket)
