@@ -188,6 +188,7 @@ def run_worker(settings: Settings, opts: WorkerOptions, say=print) -> None:
     # check_server(), which makes Prefect read its settings again (after it, the worker would poll every 10 s)
     os.environ.setdefault("PREFECT_WORKER_QUERY_SECONDS", "2")
     os.environ.setdefault("PREFECT_WORKER_PREFETCH_SECONDS", "2")
+    os.environ.setdefault("TQDM_DISABLE", "1")  # no model-loading progress bars from its flow runs in the log
     api = check_server()
     opts.work_dir.mkdir(parents=True, exist_ok=True)
     os.environ.update(worker_environment(settings, opts))
