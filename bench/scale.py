@@ -1,32 +1,36 @@
 #!/usr/bin/env python3
 """Scale-out benchmark (issue #14): one `chorus worker` against two, and staging through the bucket.
 
-    .venv/bin/python bench/scale.py [--recordings N] [--rounds 2|1] [--quick] [--work DIR] [--out docs]
+    .venv/bin/python bench/scale.py [--recordings N] [--rounds 2|1] [--paths] [--quick] [--work DIR] [--out docs]
 
 1. Throughput. N spoken recordings (default 6, 30-90 s each, rendered with tests/support/synth.py from
-   committed scripts in tests/data/scripts) are submitted at once to the ``publish-episode/publish-episode``
-   deployment (``chorus deploy``), as the watcher does, and run by
+   committed scripts in tests/data/scripts) are staged in the bucket (``chorus.staging.stage``) and submitted
+   at once to the ``publish-episode/publish-episode`` deployment (``chorus deploy``) with their manifest key
+   as ``staged``, as ``chorus up --on-workers``'s watcher does, so each worker ``fetch``es its copy and
+   ``drop-copy`` removes it after release (workers with no shared disk, as in production); run by
    (a) ONE ``chorus worker --limit 1`` pinned to core 0 (``taskset -c 0``), then
    (b) TWO, pinned to cores 0 and 1, each with its own ``--work-dir``.
    One Prefect server (chorus.services.PrefectServer on a free port, its own home), one SeaweedFS
    (chorus.services.SeaweedFS, anonymous reads only of each bucket's show folder), a SQLite catalog; each
    configuration gets a fresh catalog, bucket and work directories, so nothing is a duplicate or cached.
-   ``CHORUS_SHOW__REVIEW=after`` (nothing held), ``CHORUS_PROCESSING__TRANSCRIPTIONS_AT_ONCE=2``.
+   ``CHORUS_SHOW__REVIEW=after`` (nothing held), ``CHORUS_PROCESSING__TRANSCRIPTIONS_AT_ONCE=2`` (the two
+   pinned workers share this host's ``chorus-transcribe-<host>`` limit; with 1 slot they would wait for each other).
    A short recording goes through a worker first, untimed (model files, Python bytecode, server warm),
    and the configurations run twice, in the order 1, 2, 2, 1 (``--rounds 1``: once each); both are reported.
    From the Prefect API: each flow run's states (Scheduled, Pending = picked up by a worker, Running,
    Completed) and tasks. Queueing delay = ``start_time - expected_start_time``. Peak RSS (VmHWM from /proc,
    sampled every 0.5 s) of each worker and of its flow-run processes; CPU seconds of each worker with the
-   flow runs it waited for (wait4); the machine's busy cores from /proc/stat.
+   flow runs it waited for (/proc/PID/stat, from submission to the last run's exit); the machine's busy cores
+   from /proc/stat.
 2. Staging overhead. ``chorus.staging`` stage + fetch + unstage of a 1-minute and a 60-minute WAV (the
    1-minute one repeated with sox; deleted afterwards) through the same SeaweedFS, against
    ``shutil.copy2`` of the same file; as seconds and as a share of the processing time of that much
    audio, extrapolated from the one-worker runs of part 1 (least-squares line, and plain rate per minute).
-   ``--staged`` runs part 1 as workers without a shared filesystem do: each recording is staged in the
-   bucket first and the flow run gets its key (``staged``), so the workers' ``fetch`` step is timed too.
+   ``--paths`` runs part 1 the old way instead: each flow run gets the recording's path on this machine's
+   disk (``source``), nothing is staged (workers sharing a filesystem).
 
 Writes OUT/scale.md and OUT/scale.png (``--quick``: into the work directory unless ``--out`` is given).
-Not a test: run it by hand (about 20 minutes on 2 shared cores; ``--quick`` about 3).
+Not a test: run it by hand (about 15 minutes on 2 cores; ``--quick`` about 3).
 """
 from __future__ import annotations
 
@@ -76,6 +80,28 @@ def _busy_jiffies() -> tuple[int, int]:
     v = list(map(int, Path("/proc/stat").read_text().splitlines()[0].split()[1:]))
     idle = v[3] + v[4]
     return sum(v) - idle, sum(v)
+
+
+def _cpu_s(pid: int) -> float:
+    """CPU seconds of a process and of the children it has waited for (utime, stime, cutime, cstime)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")
+    return sum(map(int, fields[11:15])) / os.sysconf("SC_CLK_TCK")
+
+
+def _settle(pid: int, timeout: float = 15) -> None:
+    """Until ``pid`` has no child left (a flow-run process exits a moment after its final state)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        kids = Path(f"/proc/{pid}/task/{pid}/children")
+        try:
+            if not kids.read_text().split():
+                return
+        except OSError:
+            return
+        time.sleep(0.2)
 
 
 def _load() -> str:
@@ -166,7 +192,7 @@ class Bench:
 
     def stop(self, proc: subprocess.Popen) -> float:
         """SIGINT (the worker leaves the pool), SIGKILL of its group after 30 s; CPU seconds of it and of the
-        flow runs it waited for."""
+        flow runs it waited for, over its life."""
         if proc.returncode is not None:
             return 0.0
         try:
@@ -235,7 +261,9 @@ async def _submit_and_wait(api: str, params: list[dict], timeout: float) -> tupl
                 states.setdefault(s.type.value, s.timestamp.timestamp())
             tasks = await client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[r.id])),
                                               sort=TaskRunSort.EXPECTED_START_TIME_ASC, limit=200)
+            given = r.parameters or {}
             out.append({"source": Path(p["source"]).name, "state": r.state.type.value if r.state else "?",
+                        "param_staged": given.get("staged"), "param_source": given.get("source"),
                         "worker": r.labels.get("prefect.worker.name"), "created": _t(r.created),
                         "expected": _t(r.expected_start_time), "start": _t(r.start_time), "end": _t(r.end_time),
                         "pending": states.get("PENDING"), "running": states.get("RUNNING"),
@@ -284,30 +312,41 @@ def configuration(bench: Bench, label: str, cores: list[int], recordings: list[t
             params[i] = {"source": p.name, "staged": staging.stage(store, watcher, p, sha256_path(p))}
             stage_s[p.name] = time.perf_counter() - t
     load0, (b0, j0) = _load(), _busy_jiffies()
+    stage_total = sum(stage_s.values())
+    cpu0 = {n: _cpu_s(p.pid) for n, p in workers.items()}
     peaks.start()
     try:
         t0, runs = asyncio.run(_submit_and_wait(bench.server.api_url, params, RUN_TIMEOUT_S))
     finally:
         peaks.done.set()
         peaks.join()
+    for p in workers.values():
+        _settle(p.pid)
     b1, j1 = _busy_jiffies()
     load1 = _load()
-    cpu = {n: bench.stop(p) for n, p in workers.items()}
+    cpu = {n: _cpu_s(p.pid) - cpu0[n] for n, p in workers.items()}  # from submission to the last run's exit
+    life = {n: bench.stop(p) for n, p in workers.items()}
     with Catalog(catalog).session() as s:
         published = s.scalar(select(func.count()).select_from(Episode).where(Episode.status == "published"))
+    left = {n: sum(1 for sub in ("claimed", "work") for f in (cfg / n / sub).rglob("*") if f.is_file()
+                   and "_shows" not in f.relative_to(cfg / n).parts)  # a show's artwork cache may stay
+            for n in names}  # copies of recordings and episode work files that drop-copy did not remove
     seconds = dict((p.name, a) for p, a in recordings)
     for r in runs:
         r["audio"], r["stage"] = seconds[r["source"]], stage_s.get(r["source"])
     end = max((r["end"] or time.time()) for r in runs)
     wall = end - t0
     res = {"label": label, "cores": cores, "affinity": affinity, "t0": t0, "wall": wall, "runs": runs,
-           "published": published, "cpu": cpu, "peak_mb": {f"{w} {role}": v for (w, role), v in peaks.peak.items()},
+           "published": published, "cpu": cpu, "cpu_life": life, "peak_mb": {f"{w} {role}": v for (w, role), v in peaks.peak.items()},
            "tree_mb": peaks.tree, "load": (load0, load1), "busy_cores": (b1 - b0) / max(j1 - j0, 1) * os.cpu_count(),
-           "episodes_per_hour": len(runs) / wall * 3600, "audio": sum(seconds.values())}
+           "episodes_per_hour": len(runs) / wall * 3600, "audio": sum(seconds.values()), "staged": staged,
+           "stage_total": stage_total, "left_on_workers": left}
     bad = [r for r in runs if r["state"] != "COMPLETED"]
     print(f"  {label}: {len(runs)} runs in {wall:.1f} s = {res['episodes_per_hour']:.1f} episodes/h; published "
           f"{published}; by {sorted({r['worker'] for r in runs})}; CPU {sum(cpu.values()):.0f} s; "
           f"busy cores {res['busy_cores']:.2f}; load {load0} -> {load1}"
+          + (f"; staged {sum(1 for r in runs if r['param_staged'])}/{len(runs)} (stage {stage_total:.1f} s), "
+             f"left on workers {left}" if staged else "")
           + (f"; NOT COMPLETED: {[(r['source'], r['state']) for r in bad]}" if bad else ""), flush=True)
     if bad:
         for n in names:
@@ -378,21 +417,21 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--recordings", type=int, default=6, help=f"how many of the set (at most {len(SET)})")
     ap.add_argument("--rounds", type=int, choices=(1, 2), default=2,
                     help="2 (default): 1 worker, 2, then 2, 1 again; 1: once each (--quick: always 1)")
-    ap.add_argument("--staged", action="store_true",
-                    help="stage each recording in the bucket first and let the workers fetch it (no shared path)")
+    ap.add_argument("--paths", action="store_true",
+                    help="submit each recording's path instead of staging it in the bucket (workers sharing a disk)")
     ap.add_argument("--quick", action="store_true", help="two short recordings, a 3-minute 'long' file: a smoke check")
     ap.add_argument("--work", type=Path, help="keep everything here (default: a temporary folder, removed)")
     ap.add_argument("--out", type=Path, help="where scale.md and scale.png go (default: docs/)")
     a = ap.parse_args(argv)
     cmd = "python bench/scale.py" + ("" if a.recordings == 6 else f" --recordings {a.recordings}") \
-        + (" --rounds 1" if a.rounds == 1 and not a.quick else "") + (" --staged" if a.staged else "") \
+        + (" --rounds 1" if a.rounds == 1 and not a.quick else "") + (" --paths" if a.paths else "") \
         + (" --quick" if a.quick else "")
     work = (a.work or Path(tempfile.mkdtemp(prefix="chorus-scale-"))).resolve()
     work.mkdir(parents=True, exist_ok=True)
     out = a.out or (work if a.quick else ROOT / "docs")
     os.environ["PREFECT_HOME"] = str(work / "prefect-client")  # this process's Prefect client: not ~/.prefect
     res: dict = {"machine": machine(), "cores": os.cpu_count(), "date": datetime.now(timezone.utc).strftime(
-        "%Y-%m-%d %H:%M UTC"), "load_start": _load(), "configs": [], "quick": a.quick, "staged": a.staged}
+        "%Y-%m-%d %H:%M UTC"), "load_start": _load(), "configs": [], "quick": a.quick, "staged": not a.paths}
     bench = Bench(work)
     try:
         names = QUICK_SET if a.quick else SET[:max(1, min(a.recordings, len(SET)))]
@@ -404,12 +443,13 @@ def main(argv: list[str] | None = None) -> int:
         bench.start()
         if not a.quick:
             print("warm-up (untimed): one short recording, one worker ...", flush=True)
-            res["warmup"] = configuration(bench, "warmup", [0], _render((WARMUP,), work / "warmup-recording"))["wall"]
+            res["warmup"] = configuration(bench, "warmup", [0], _render((WARMUP,), work / "warmup-recording"),
+                                          not a.paths)["wall"]
         order = [("1-worker", [0]), ("2-workers", [0, 1])]
         for rnd in range(1 if a.quick else a.rounds):
             for label, cores in (order if rnd == 0 else order[::-1]):
                 print(f"{label} (round {rnd + 1}) ...", flush=True)
-                res["configs"].append(configuration(bench, f"{label}-r{rnd + 1}", cores, recs, a.staged))
+                res["configs"].append(configuration(bench, f"{label}-r{rnd + 1}", cores, recs, not a.paths))
         res["transcribe_limit"] = _limit(bench.server.api_url)
         one = [c for c in res["configs"] if len(c["cores"]) == 1]
         res["processing"] = processing_model([r for c in one for r in c["runs"] if r["state"] == "COMPLETED"])
@@ -429,8 +469,14 @@ def main(argv: list[str] | None = None) -> int:
         res["load_end"] = _load()
         out.mkdir(parents=True, exist_ok=True)
         (work / "scale.json").write_text(json.dumps(res, indent=1, default=str))
-        print(write_docs(res, out, cmd))
-        plot(res, out)
+        try:
+            print(write_docs(res, out, cmd))
+            plot(res, out)
+        except Exception:
+            keep = Path(tempfile.gettempdir()) / f"chorus-scale-{os.getpid()}.json"
+            shutil.copy2(work / "scale.json", keep)
+            print(f"the report failed; the measurements are kept in {keep}", file=sys.stderr)
+            raise
         ok = all(c["published"] == len(c["runs"]) for c in res["configs"])
         return 0 if ok else 1
     finally:
