@@ -3,13 +3,31 @@ words from its output (spread over a segment without word timestamps; elisions j
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import replace
 
 import numpy as np
 
 from ..model import Segment, Word
 
-__all__ = ["clips", "clamp", "shift", "prompt", "spread", "join_elisions"]
+__all__ = ["clips", "clamp", "shift", "prompt", "spread", "join_elisions", "threads_for"]
+
+
+def threads_for(threads: int) -> int:
+    """``threads`` when positive, else the cores this process may run on: its CPU affinity (a worker pinned
+    with ``taskset``, a container's cpuset), not every core of the machine, which would oversubscribe them.
+
+    >>> threads_for(3)
+    3
+    >>> threads_for(0) == len(os.sched_getaffinity(0))
+    True
+    """
+    if threads > 0:
+        return threads
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # no affinity on this platform
+        return os.cpu_count() or 1
 
 
 def clamp(speech: list[tuple[float, float]], duration: float) -> list[tuple[float, float]]:

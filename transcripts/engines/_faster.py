@@ -2,18 +2,13 @@
 from __future__ import annotations
 
 import functools
-import os
 
 import numpy as np
 
 from ..weights import model_label, model_path
 from ..errors import TranscriptError
 from ..model import Segment, TranscribeOptions, Word
-from ._decoding import clamp, clips, join_elisions, prompt, spread
-
-
-def _threads(threads: int) -> int:
-    return threads if threads > 0 else (os.cpu_count() or 1)
+from ._decoding import clamp, clips, join_elisions, prompt, spread, threads_for
 
 
 @functools.lru_cache(maxsize=4)
@@ -40,7 +35,7 @@ class FasterWhisperEngine:
     @classmethod
     def load(cls, model: str | None, compute_type: str = "int8", threads: int = 0) -> "FasterWhisperEngine":
         """Load (once per process) the model ``model`` names; ``None`` is the bundled tiny.en."""
-        return cls(_load(model_path(model), compute_type, _threads(threads)), model_label(model))
+        return cls(_load(model_path(model), compute_type, threads_for(threads)), model_label(model))
 
     @property
     def multilingual(self) -> bool:

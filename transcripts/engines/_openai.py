@@ -6,7 +6,6 @@ both engines decode with the same network and nothing is downloaded.
 from __future__ import annotations
 
 import functools
-import os
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +14,7 @@ from ..errors import TranscriptError
 from ..model import Segment, TranscribeOptions, Word
 from ..weights import model_label, model_path
 from ._ct2convert import ct2_to_openai_state
-from ._decoding import clamp, clips, join_elisions, prompt, spread
+from ._decoding import clamp, clips, join_elisions, prompt, spread, threads_for
 
 
 def _import():
@@ -65,7 +64,7 @@ class OpenAIWhisperEngine:
         path = model_path(model)
         if not Path(path).is_dir():
             raise TranscriptError(path, "openai-whisper needs a CTranslate2 model directory to convert from")
-        return cls(load_openai_model(path), model_label(model), threads if threads > 0 else (os.cpu_count() or 1))
+        return cls(load_openai_model(path), model_label(model), threads_for(threads))
 
     @property
     def multilingual(self) -> bool:
