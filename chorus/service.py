@@ -97,6 +97,8 @@ class Service:
     """Content hash → (claimed recording, show) of recordings whose staging failed (the store was down)."""
     _rerun: set[str] = field(default_factory=set)
     _tries: dict[str, int] = field(default_factory=dict)
+    _first_pending: bool = False
+    """The first reconcile (after a start) could not ask Prefect what runs: it is done at a later tick."""
 
     def stop(self) -> None:
         self.stopping.set()
@@ -268,8 +270,9 @@ class Service:
         try:  # the workers share no filesystem with this machine: through the bucket's private prefix
             staged = staging.stage(self._bucket, self.settings, path, sha)
         except StoreUnavailable as e:
+            if sha not in self._unstaged:  # one line, not one per retry
+                self.say(f"waiting {path.name}: {one_line(e)} (staged for the workers once the store answers)")
             self._unstaged[sha] = (path, show)
-            self.say(f"waiting {path.name}: {e} (staged for the workers once the store answers)")
             return
         self._unstaged.pop(sha, None)
         self._start("publish-episode", {"source": path.name, "show": show, "staged": staged}, key=key)
@@ -354,6 +357,17 @@ class Service:
         if not first and now - self._last_reconcile < 5:
             return
         self._last_reconcile = now
+        first, running = first or self._first_pending, set()
+        if first and self.on_workers:  # runs on workers outlive a restart of `chorus up`: never start them twice
+            from chorus.workers import active_staged
+
+            try:
+                running = {key.split("/")[-2] for key in active_staged()}
+            except Exception as e:  # noqa: BLE001 - no answer from Prefect yet: do the first pass at a later tick
+                self.say(f"could not list the runs on the workers ({type(e).__name__}); checking again shortly")
+                self._first_pending = True
+                return
+        self._first_pending = False
         folders = [f.name for f in claimed.iterdir()] if claimed.is_dir() else []
         with catalog.session() as sess:
             due = [(ep.show.slug, ep.id, ep.title) for ep in catalog.due(sess)]
@@ -384,11 +398,7 @@ class Service:
                             key=f"republish-{episode_id}-{time.time_ns()}")
         if not claimed.is_dir():
             return
-        running = set()
-        if first and self.on_workers:  # runs on workers outlive a restart of `chorus up`: never start them twice
-            from chorus.workers import active_staged
-
-            running = {key.split("/")[-2] for key in active_staged()}
+        if first and self.on_workers:
             self._unstage_leftovers(catalog, running | set(folders))
         for folder in claimed.iterdir():
             if not folder.is_dir() or folder.name.startswith("."):
