@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import uuid
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -47,12 +48,13 @@ def machine_transcript(turns=TURNS, low: set[int] = frozenset({3, 17})) -> Trans
 
 def add_episode(catalog: Catalog, title: str = "Check in", transcript: Transcript | None = None,
                 status: str = "drafted") -> int:
-    """An episode drafted by the pipeline: machine transcript and notes revisions, as ``steps.draft`` stores them."""
+    """An episode drafted by the pipeline: machine transcript and notes revisions, as ``steps.draft`` stores them.
+    Each has a recording of its own (a content hash of its own: the catalog holds one episode per recording)."""
     transcript = transcript or machine_transcript()
     with catalog.session() as s:
         show = catalog.show(s, "community-podcast")
         ep = Episode(show_id=show.id, slug=re.sub(r"\W+", "-", title.lower()), title=title, status=status,
-                     source_name=f"{title.lower().replace(' ', '-')}.wav", source_sha256="0" * 64,
+                     source_name=f"{title.lower().replace(' ', '-')}.wav", source_sha256=uuid.uuid4().hex * 2,
                      duration=transcript.duration, media={"coverage": 0.97, "inaudible": [], "caption_problems": 0})
         s.add(ep)
         s.flush()
