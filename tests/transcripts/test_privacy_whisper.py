@@ -77,7 +77,8 @@ _CLIPS = {
                     "tiny.en writes 'The mobile number is 07700. I don't know. 1, 2, 3.': a sentence ends after five "
                     "digits and 'nine oh oh' is lost"),
     "phone-gb-landline": ("en-gb", None, "The office number is oh two oh, seven nine four six, oh nine five eight.",
-                          "phone", ""),
+                          "phone", "tiny.en writes 'The office number is 0 -2 -0, sent to the item 4 -6, so the item 5 "
+                                   "made.': seven of the eleven digits are lost, since the fresh install of 2026-12-04 (faster-whisper 1.2.1, ctranslate2 4.8.5, PyAV 18.1.0, onnxruntime 1.32.0, numpy 2.4.6); it passed in the environment of 2026-12-03"),
     "email-gb": ("en-gb", None, "Her email is sarah jones at hotmail dot com.", "email", ""),
     "email-us": ("en-us", None, "Email me at jane dot doe at gmail dot com.", "email", ""),
     "email-us-slow": ("en-us", 130, "Drop her an email at emma dot wilson at gmail dot com.", "email", ""),
