@@ -285,19 +285,21 @@ class Service:
 
     def _archive_staged(self, catalog: Catalog, item: Path, episode_id: int) -> None:
         """A worker finished the episode: archive the original here, record where it is, delete the staged copy."""
-        kept = archive(self.settings, item)
+        self._settle_staged(catalog, episode_id, item.parent.name, archive(self.settings, item))
+
+    def _settle_staged(self, catalog: Catalog, episode_id: int, sha: str, kept: Path | None) -> None:
+        """Record where the original now is (archive/ or failed/) and delete the staged copy."""
         with catalog.session() as sess:
-            sess.get_one(Episode, episode_id).source_path = str(kept)
-        sha = item.parent.name
+            sess.get_one(Episode, episode_id).source_path = str(kept) if kept else None
         try:
             staging.unstage(self._bucket, self.settings, sha)
         except StoreUnavailable:
-            pass  # the store is down: the staged copy goes at the next start (first reconcile)
+            pass  # the store is down: the staged copy goes at the next start (_unstage_leftovers)
 
     def _unstage_leftovers(self, catalog: Catalog, keep: set[str]) -> None:
         """At start: staged copies of recordings that are done or failed, which a store outage kept from
         being deleted when their originals were archived or quarantined."""
-        prefix = staging.staging_prefix(self.settings, "0" * 64).removesuffix("0" * 64 + "/")
+        prefix = staging.staging_root(self.settings)
         try:
             shas = {key[len(prefix):].split("/")[0] for key in self._bucket.keys(prefix)} - keep
             for sha in shas:
@@ -314,13 +316,7 @@ class Service:
         ``failed/`` beside its ``.error.txt`` as on one machine, and delete the staged copy."""
         with catalog.session() as sess:
             reason = sess.get_one(Episode, episode_id).error or "the worker could not process it"
-        moved = quarantine(self.settings, item, reason)
-        with catalog.session() as sess:
-            sess.get_one(Episode, episode_id).source_path = str(moved) if moved else None
-        try:
-            staging.unstage(self._bucket, self.settings, item.parent.name)
-        except StoreUnavailable:
-            pass  # the store is down: the staged copy goes at the next start
+        self._settle_staged(catalog, episode_id, item.parent.name, quarantine(self.settings, item, reason))
 
     def _recover_lost_runs(self, catalog: Catalog) -> None:
         """Start again, once, each publish run whose worker was lost (killed, its machine gone)."""

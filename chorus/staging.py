@@ -30,13 +30,22 @@ from chorus.sidecar import find_sidecar
 from chorus.storage import Bucket
 from chorus.watcher import sha256_path
 
-__all__ = ["MARK", "staging_prefix", "manifest_key", "stage", "fetch", "unstage", "is_staged_copy", "sha_of_manifest"]
+__all__ = ["MARK", "staging_root", "staging_prefix", "manifest_key", "stage", "fetch", "unstage", "is_staged_copy", "sha_of_manifest"]
 
 MARK = ".staged"
 """File in a worker's ``claimed/<sha256>/`` that says its recording is a copy fetched from the bucket."""
 _MANIFEST = "manifest.json"
 _PRIVATE = "private, no-store"
 """Cache-Control of staged objects: no cache in between may keep a recording."""
+
+
+def staging_root(settings: Settings) -> str:
+    """``<private_prefix>/staging/``: where every staged recording lies.
+
+    >>> staging_root(Settings())
+    'private/staging/'
+    """
+    return f"{settings.publish.private_prefix.strip('/')}/staging/"
 
 
 def staging_prefix(settings: Settings, sha256: str) -> str:
@@ -47,7 +56,7 @@ def staging_prefix(settings: Settings, sha256: str) -> str:
     """
     if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
         raise ChorusError(f"not a content hash: {sha256[:80]!r}")
-    return f"{settings.publish.private_prefix.strip('/')}/staging/{sha256}/"
+    return f"{staging_root(settings)}{sha256}/"
 
 
 def manifest_key(settings: Settings, sha256: str) -> str:
@@ -56,7 +65,7 @@ def manifest_key(settings: Settings, sha256: str) -> str:
 
 def sha_of_manifest(settings: Settings, key: str) -> str:
     """The content hash in a manifest key; a ``ChorusError`` for any other key (a run's parameter is input)."""
-    prefix = f"{settings.publish.private_prefix.strip('/')}/staging/"
+    prefix = staging_root(settings)
     sha = key.removeprefix(prefix).removesuffix("/" + _MANIFEST)
     if not key.startswith(prefix) or manifest_key(settings, sha) != key:
         raise ChorusError(f"not a staged recording: {key[:200]!r}")

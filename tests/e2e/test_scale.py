@@ -18,7 +18,6 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -26,6 +25,7 @@ import feedparser
 import pytest
 from sqlalchemy import select
 
+from tests.chorus.test_private_store import _anonymous
 from tests.e2e.test_workers import _run, _wait_for
 
 pytestmark = pytest.mark.e2e
@@ -121,14 +121,6 @@ def _feed(seaweed, bucket: str):
         return feedparser.parse(r.read())
 
 
-def _anonymous_status(url: str) -> int:
-    try:
-        with urllib.request.urlopen(url, timeout=10) as r:
-            return r.status
-    except urllib.error.HTTPError as e:
-        return e.code
-
-
 def _store(seaweed, bucket: str):
     from chorus.storage import Bucket
 
@@ -197,7 +189,7 @@ def test_six_recordings_two_workers_two_watchers(tmp_path, synth, s3_env, seawee
             staged = store.keys("private/staging/")
             time.sleep(0.5)
         assert staged, machines.logs()
-        assert {_anonymous_status(store.url(k)) for k in staged} == {403}  # staged, never public
+        assert {_anonymous(store.url(k))[0] for k in staged} == {403}  # staged, never public
 
         rows = _settled(pg_url, 6, [tmp_path / "a" / "claimed", tmp_path / "b" / "claimed"], 900, machines, failed=1)
         runs = _run(_flow_runs(own_prefect))
