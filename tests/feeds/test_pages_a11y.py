@@ -163,11 +163,12 @@ def test_following_playback(browser, site, motion):
     y0, y1 = _seek_and_measure(page, words[late].start + 0.01)
     if motion == "reduce":   # scrollIntoView without animation: already there when the event returns
         assert y1 - y0 > 300 and _in_view(page, "#transcript .w.current"), (y0, y1)
-    else:                    # animated: not yet moved, there shortly
-        assert y1 == y0
+    else:                    # animated: at most a frame or two of the way when the event returns, there shortly
+        assert y1 - y0 < 300, (y0, y1)      # (a busy machine may already have drawn a frame: 10 px seen in CI)
         page.wait_for_function("(() => { const r = document.querySelector('#transcript .w.current')"
                                ".getBoundingClientRect(); return r.top >= 0 && r.bottom <= innerHeight; })()",
                                timeout=5000)
+        assert page.evaluate("scrollY") - y0 > 300, (y0, y1)
     page.context.close()
 
 
