@@ -1,7 +1,8 @@
 # The two commands a newcomer needs: `make run` and `make test` (see README.md).
 PYTHON ?= python3
 VENV   := .venv
-PIP    := $(VENV)/bin/pip install --quiet
+# constraints.txt: the exact versions the figures in the docs and tests were measured with.
+PIP    := $(VENV)/bin/pip install --quiet -c constraints.txt
 # CPU build of torch for the extras (speaker and sentence embeddings, the openai-whisper engine);
 # installed first so that nothing pulls a multi-GB CUDA build.
 TORCH  ?= torch==2.13.0
@@ -34,12 +35,12 @@ $(VENV)/bin/python:
 	$(PIP) --upgrade pip
 
 # `make run` gets the quality extras too: speaker labels (resemblyzer) and embedding chapters.
-$(VENV)/.installed: pyproject.toml | $(VENV)/bin/python
+$(VENV)/.installed: pyproject.toml constraints.txt | $(VENV)/bin/python
 	$(PIP) '$(TORCH)'
 	$(PIP) -e '.[speakers,embeddings]'
 	touch $@
 
-$(VENV)/.installed-test: pyproject.toml | $(VENV)/bin/python
+$(VENV)/.installed-test: pyproject.toml constraints.txt | $(VENV)/bin/python
 	$(PIP) '$(TORCH)'
 	$(PIP) -e '.[test,openai,bench,multilingual]'
 	touch $@ $(VENV)/.installed
