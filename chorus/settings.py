@@ -8,6 +8,7 @@ Every model forbids unknown keys: a misspelt setting is a :class:`SettingsError`
 """
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import tomllib
@@ -289,6 +290,25 @@ class EditorSettings(BaseModel):
     session_hours: float = Field(12.0, gt=0, description="A login lasts this long; drafts stay on the server after it ends.")
     login_attempts: int = Field(5, ge=1, description="Failed logins allowed per name and address within login_window_seconds.")
     login_window_seconds: float = Field(300.0, gt=0, description="Window of the login rate limit, in seconds.")
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="Addresses or networks of the reverse proxies in front of the editor (e.g. [\"127.0.0.1\"]): "
+                    "from them only, X-Forwarded-Proto (the login cookie is Secure behind HTTPS) and "
+                    "X-Forwarded-For (the login limit counts each volunteer's own address) are believed.")
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _addresses(cls, value: list[str]) -> list[str]:
+        """Each an IP address or network, written as Python writes it (uvicorn would take a typo for a name)."""
+        out = []
+        for item in value:
+            try:
+                out.append(str(ipaddress.ip_network(item.strip(), strict=False) if "/" in item
+                               else ipaddress.ip_address(item.strip())))
+            except ValueError:
+                raise ValueError(f"{item!r} is not an IP address or network (for example 127.0.0.1, ::1 "
+                                 f"or 10.0.0.0/8)") from None
+        return out
 
 
 class Settings(BaseSettings):

@@ -68,6 +68,19 @@ def served_republish(settings: Settings, config: Path | None) -> Republisher | N
     return deployment_republisher(start)
 
 
+def proxy_options(settings: Settings) -> dict:
+    """uvicorn's proxy options: X-Forwarded-Proto and X-Forwarded-For are read only from ``[editor]
+    trusted_proxies`` (none by default, so a client cannot fake its address or scheme).
+
+    >>> proxy_options(Settings(editor={"trusted_proxies": ["127.0.0.1", "10.1.2.3/8"]}))
+    {'proxy_headers': True, 'forwarded_allow_ips': ['127.0.0.1', '10.0.0.0/8']}
+    >>> proxy_options(Settings())
+    {'proxy_headers': False}
+    """
+    proxies = settings.editor.trusted_proxies
+    return {"proxy_headers": True, "forwarded_allow_ips": list(proxies)} if proxies else {"proxy_headers": False}
+
+
 @dataclass
 class EditorServer:
     """The editor on ``host:port`` under uvicorn, in a background thread (``start``/``stop``) or the
@@ -97,7 +110,7 @@ class EditorServer:
                               f"(CHORUS_EDITOR__PORT) or --port")
         app = create_app(self.settings, self.catalog, self.bucket, self.republish)
         return uvicorn.Config(app, host=self.host, port=self.port, log_level="warning", access_log=False,
-                              server_header=False, proxy_headers=False)
+                              server_header=False, **proxy_options(self.settings))
 
     def start(self, timeout: float = 30.0) -> "EditorServer":
         """Serve in a daemon thread; returns once it accepts connections."""

@@ -264,3 +264,11 @@ def test_funding_links_reach_the_feed(bucket, tmp_path):
     out = build_show_outputs(bucket, settings, Catalog(settings.catalog), settings.default_show)
     found = etree.fromstring(out.feed).findall("channel/{https://podcastindex.org/namespace/1.0}funding")
     assert [(f.get("url"), f.text) for f in found] == [("https://example.org/give", "Buy us a <tea>")]
+
+
+def test_trusted_proxies_are_addresses_or_networks(tmp_path):
+    text = _error(tmp_path, '[editor]\ntrusted_proxies = ["nginx"]\n')
+    assert "editor.trusted_proxies" in text and "'nginx' is not an IP address or network" in text, text
+    cfg = tmp_path / "ok.toml"
+    cfg.write_text('[editor]\ntrusted_proxies = ["127.0.0.1", "::1", "10.0.0.7/8"]\n')
+    assert load_settings(cfg).editor.trusted_proxies == ["127.0.0.1", "::1", "10.0.0.0/8"]

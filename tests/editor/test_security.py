@@ -8,7 +8,7 @@ import pytest
 
 from chorus import accounts
 
-from tests.editor.conftest import csrf_of, log_in
+from tests.editor.conftest import PASSWORDS, csrf_of, log_in
 
 HOSTILE_WORD = '<script>alert("w")</script>'
 HOSTILE_SPEAKER = 'Ann "onmouseover="alert(1)" <script>alert(2)</script>'
@@ -149,3 +149,42 @@ def test_what_volunteers_type_is_text_on_every_page(editor_env):
         assert "<script>alert" not in page.text and 'onmouseover="alert' not in page.text, name
         assert "&lt;script&gt;alert(" in page.text, name  # the title, and in the history the words and speaker
     assert "&lt;script&gt;alert(2)&lt;/script&gt;" in pages["history"].text
+
+
+@pytest.mark.parametrize("trusted", [True, False], ids=["trusted-proxy", "no-trusted-proxy"])
+def test_behind_a_reverse_proxy(editor_env, trusted):
+    """The editor under uvicorn, as behind nginx terminating HTTPS: only a trusted proxy's X-Forwarded-Proto
+    makes the login cookie Secure, and only its X-Forwarded-For decides whose failed logins are counted (a
+    volunteer's typos do not lock out the others behind the same proxy; a client cannot fake its way past)."""
+    import httpx
+
+    from chorus.services import free_port
+    from editor.serving import EditorServer
+
+    editor = editor_env.settings.editor.model_copy(update={"trusted_proxies": ["127.0.0.1"] if trusted else []})
+    settings = editor_env.settings.model_copy(update={"editor": editor})
+    server = EditorServer(settings, editor_env.catalog, host="127.0.0.1", port=free_port()).start()
+    try:
+        def log_in_from(address: str, name: str, password: str | None = None) -> httpx.Response:
+            """The login form as a browser reaching the proxy over HTTPS sends it (the proxy talks plain HTTP
+            to the editor, so the cookie jar, which keeps Secure cookies for HTTPS, is bypassed)."""
+            with httpx.Client(base_url=server.url, headers={"X-Forwarded-Proto": "https",
+                                                           "X-Forwarded-For": address}) as c:
+                page = c.get("/login")
+                csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+                cookie = page.headers["set-cookie"].split(";")[0]
+                return c.post("/login", headers={"Cookie": cookie}, follow_redirects=False,
+                              data={"name": name, "password": password or PASSWORDS[name], "csrf": csrf, "next": "/"})
+
+        r = log_in_from("203.0.113.7", "ed")
+        assert r.status_code == 303, r.text
+        session = next(v for k, v in r.headers.multi_items() if k == "set-cookie" and v.startswith("chorus_session="))
+        assert ("; secure" in session.lower()) is trusted, session
+        for _ in range(editor_env.settings.editor.login_attempts):
+            assert log_in_from("203.0.113.7", "eve", "wrong").status_code == 401
+        assert log_in_from("203.0.113.7", "eve").status_code == 429    # this address is held back
+        # another volunteer behind the same proxy: let in when the proxy is trusted; without it, every
+        # login comes from the proxy's address, and a forged X-Forwarded-For gets nobody past the limit
+        assert log_in_from("203.0.113.8", "eve").status_code == (303 if trusted else 429)
+    finally:
+        server.stop()
