@@ -38,6 +38,18 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def unique_slug(s: Session, show_id: int, title: str) -> str:
+    """A slug for an episode of the show from ``title``, not taken by another of its episodes (``-2``, ``-3``...)."""
+    from chorus.settings import slugify
+
+    base = slugify(title)
+    taken = set(s.scalars(select(Episode.slug).where(Episode.show_id == show_id, Episode.slug.like(f"{base}%"))))
+    slug, n = base, 2
+    while slug in taken:
+        slug, n = f"{base}-{n}", n + 1
+    return slug
+
+
 class _UTCDateTime(TypeDecorator):
     """Timezone-aware UTC datetimes, also on SQLite (which stores none): feeds need aware dates."""
 

@@ -3,7 +3,8 @@
 A redaction leaves nothing behind in the catalog. It adds a transcript revision in which the words, and every
 other occurrence of them, read ``[redacted]`` (``transcripts.redaction``); a notes revision when the notes said
 them; and it scrubs, in the same transaction, every earlier transcript and notes revision, every draft, the
-revision summaries, the flags' texts and reasons, the episode's title and its events. Rewriting earlier
+revision summaries, the flags' texts and reasons, the episode's title and its events; a slug that says them
+(it is in the episode's public keys) is replaced by one made from the scrubbed title. Rewriting earlier
 revisions is the audited exception to the catalog's append-only rule: the ``Redaction`` row records who
 redacted what kind of item, when, where in the audio, and how many rows were scrubbed, but never the words;
 only salted digests of them (for the check after republishing; cleared once it passes). The catalog is
@@ -25,11 +26,11 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from chorus.catalog import (Catalog, Draft, Episode, EpisodeEvent, NotesRevision, PrivacyFlag, Redaction,
-                            RevisionInfo, TranscriptRevision, utcnow)
+                            RevisionInfo, TranscriptRevision, unique_slug, utcnow)
 from chorus.errors import ChorusError
 from transcripts.model import Transcript
-from transcripts.redaction import (REDACTED, phrase_digests, redact_words, scrub_data, scrub_notes, scrub_terms,
-                                   scrub_text, scrub_transcript, to_data, tokens)
+from transcripts.redaction import (REDACTED, count_digests, phrase_digests, redact_words, scrub_data, scrub_notes,
+                                   scrub_terms, scrub_text, scrub_transcript, to_data, tokens)
 
 __all__ = ["store_flags", "flags", "open_flags", "redact", "accept", "dismiss", "redactions", "pending_check",
            "record_check", "redacted_since", "purge_original", "REASON_LIMIT"]
@@ -184,6 +185,7 @@ def redact(catalog: Catalog, episode_id: int, by: str, revision: int, first: int
                                         lambda d: scrub_transcript(d, spans, phrases))
             scrubbed += _scrub_notes(s, episode_id, by, phrases, summary)
             scrubbed += _scrub_rest(s, ep, phrases)
+            _reslug(s, ep, phrases, digests)
             _settle_flags(s, episode_id, spans, phrases, by, flag_id, revision, number, new_t)
             row = Redaction(episode_id=episode_id, kind=kind, flag_id=flag_id,
                             spans={"times": [[a, b] for a, b in spans]}, redacted_by=by, revision=number,
@@ -262,6 +264,21 @@ def _scrub_rest(s, ep: Episode, phrases: list[str]) -> int:
     if ep.error:
         ep.error = scrub_text(ep.error, phrases)
     return n
+
+
+def _reslug(s, ep: Episode, phrases: list[str], digests: dict) -> bool:
+    """An episode slug (its public keys and page address) that says the removed words is replaced by one made
+    from the scrubbed title (``episode-<id>`` if that still says them); the next release publishes under it and
+    purges the old keys (``chorus.review.purge``). Returns whether the slug changed."""
+    def says(slug: str) -> bool:
+        words = slug.replace("-", " ")
+        return count_digests(slug, digests) > 0 or scrub_text(words, phrases) != words
+
+    if not says(ep.slug):
+        return False
+    slug = unique_slug(s, ep.show_id, ep.title)
+    ep.slug = slug if not says(slug) else unique_slug(s, ep.show_id, f"episode {ep.id}")
+    return True
 
 
 def _settle_flags(s, episode_id: int, spans, phrases: list[str], by: str, flag_id: int | None, old: int, new: int,

@@ -12,10 +12,11 @@
   item and no page, and ``chorus status`` and the editor's queue say why it is held (kinds and counts,
   never the flagged words).
 * ``purge`` deletes, with every version and delete marker, the objects a release replaced; after a
-  redaction also the older versions of the show's feed and pages.
+  redaction also the older versions of the show's feed and pages, and the keys of an episode folder named
+  by a slug that said the removed words (``privacy_review`` gave the episode a new one).
 * ``verify`` checks every redaction not yet checked: the audio around each span is transcribed again
   and must not contain the removed words, and every text object and ID3 tag in the bucket, in every
-  version, is searched for them. A failure keeps (or puts) the episode held.
+  version, is searched for them, and the keys' own names too. A failure keeps (or puts) the episode held.
 """
 from __future__ import annotations
 
@@ -196,7 +197,8 @@ def _keys(objects: dict[str, Any] | None) -> set[str]:
 def purge(ctx: Context, release: Release, stored: dict) -> int:
     """Delete, with every version and delete marker, the objects this release replaced (the episode's
     earlier private or public copies), and after a redaction the older versions of the show's feed and
-    pages. Returns how many versions were removed."""
+    pages and the keys whose names say the removed words (an old slug's folder). Returns how many versions
+    were removed."""
     from chorus import privacy_review
 
     bucket, ep = ctx.bucket, release.episode
@@ -205,12 +207,30 @@ def purge(ctx: Context, release: Release, stored: dict) -> int:
     private = private_folder(ctx.settings, release.show, ep.id)
     if not any(k.startswith(private) for k in keep):  # released: nothing of it stays private
         removed += bucket.purge_prefix(private)
-    if privacy_review.pending_check(ctx.catalog, ep.id):
+    pending = privacy_review.pending_check(ctx.catalog, ep.id)
+    if pending:
         ctx.catalog.forget_removed()  # the scrubbed revisions' old bytes, out of the database files too
         prefix = ctx.settings.show_prefix(release.show) + "/"
-        for key in sorted({v.key for v in bucket.versions(prefix) if Path(v.key).suffix in (".xml", ".html")}):
+        listed = bucket.versions(prefix)
+        stale = _stale_keys(ctx, release, listed, [r.digests for r in pending if r.digests])
+        removed += bucket.purge(stale)  # the folder of a slug that said the words: its page, its media
+        for key in sorted({v.key for v in listed if Path(v.key).suffix in (".xml", ".html")} - set(stale)):
             removed += bucket.purge_old_versions(key)
     return removed
+
+
+def _stale_keys(ctx: Context, release: Release, listed: list, digests: list[dict]) -> list[str]:
+    """Keys in the show's folder that say removed words in their own name (an episode folder named by a slug
+    that a redaction replaced, ``privacy_review``), outside the folders of the show's current episodes."""
+    prefix = ctx.settings.show_prefix(release.show) + "/"
+    with ctx.catalog.session() as s:
+        current = set(s.scalars(select(Episode.slug).where(Episode.show_id == release.episode.show_id)))
+    keys = set()
+    for v in listed:
+        rest = v.key[len(prefix):]
+        if "/" in rest and rest.split("/", 1)[0] not in current and _count(rest, digests):
+            keys.add(v.key)
+    return sorted(keys)
 
 
 @dataclass
@@ -282,7 +302,13 @@ def _search_bucket(ctx: Context, release: Release, digests: list[dict], check: C
     bucket, show = ctx.bucket, ctx.settings.show_prefix(release.show) + "/"
     episode = f"{show}{release.episode.slug}/"
     private = private_folder(ctx.settings, release.show, release.episode.id)
-    listed = [v for v in bucket.versions(show) if v.key.startswith(episode) or "/" not in v.key[len(show):]]
+    every = bucket.versions(show)
+    listed = [v for v in every if v.key.startswith(episode) or "/" not in v.key[len(show):]]
+    for key in [*{v.key for v in listed}, *_stale_keys(ctx, release, every, digests)]:
+        hits = _count(key[len(show):], digests)  # a key's own name (never spoken words, unless a slug said them)
+        if hits:
+            check.found += hits
+            check.where.append(key)
     for v in [*listed, *bucket.versions(private)]:
         if v.is_delete_marker:
             continue

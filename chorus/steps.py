@@ -23,13 +23,12 @@ import media
 import transcripts
 import transcripts.formats
 import transcripts.notes
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from chorus import publishing, staging
-from chorus.catalog import Catalog, Episode, NotesRevision, TranscriptRevision, utcnow
+from chorus.catalog import Catalog, Episode, NotesRevision, TranscriptRevision, unique_slug, utcnow
 from chorus.errors import ChorusError
-from chorus.settings import Settings, ShowSettings, slugify, validate_slug
+from chorus.settings import Settings, ShowSettings, validate_slug
 from chorus.sidecar import SIDECAR_SUFFIXES, Sidecar, find_sidecar, load_sidecar
 from chorus.storage import IMMUTABLE, Bucket, StoredObject, sha256_file
 from chorus.watcher import sha256_path
@@ -168,7 +167,7 @@ def claim(ctx: Context, source: Path, show: str | None = None) -> Claim:
             else:
                 ep = Episode(show_id=show_row.id, title=title, source_name=source.name, source_sha256=digest,
                              source_path=str(own), number=sidecar.episode or catalog.next_number(s, show_row.id),
-                             slug=_unique_slug(s, show_row.id, title))
+                             slug=unique_slug(s, show_row.id, title))
                 s.add(ep)
             s.flush()
             episode_id = ep.id
@@ -180,15 +179,6 @@ def claim(ctx: Context, source: Path, show: str | None = None) -> Claim:
             return Claim(own, digest, winner.show.slug, winner.id, duplicate=True, sidecar=sidecar, original=source)
     catalog.set_status(episode_id, "claimed", source_path=str(own))
     return Claim(own, digest, show_slug, episode_id, sidecar=sidecar, original=source)
-
-
-def _unique_slug(s, show_id: int, title: str) -> str:
-    base = slugify(title)
-    taken = set(s.scalars(select(Episode.slug).where(Episode.show_id == show_id, Episode.slug.like(f"{base}%"))))
-    slug, n = base, 2
-    while slug in taken:
-        slug, n = f"{base}-{n}", n + 1
-    return slug
 
 
 def cached_step(work: Path, step: str, key: str, fn: Callable[[], T]) -> T:

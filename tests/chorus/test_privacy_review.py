@@ -288,3 +288,25 @@ def test_an_edit_started_before_a_redaction_is_known(catalog):
     t = transcript()
     review.redact(catalog, ep, "org", 2, index(t, "Jane"), index(t, "Jane") + 1, kind="person")
     assert review.redacted_since(catalog, ep, 2) and not review.redacted_since(catalog, ep, 3)
+
+
+def test_a_slug_that_says_the_name_is_replaced_and_kept_nowhere(catalog, tmp_path):
+    ep = build_episode(catalog)
+    with catalog.session() as s:  # the title was typed with the client's name; another episode has the new slug
+        s.get_one(Episode, ep).slug = "jane-doe-rang"
+        s.add(Episode(show_id=s.get_one(Episode, ep).show_id, slug="redacted-rang", title="[redacted] rang",
+                      source_name="ep2.wav", source_sha256="1" * 64))
+    t = transcript()
+    review.redact(catalog, ep, "org", 2, index(t, "Jane"), index(t, "Jane") + 1, kind="person")
+    with catalog.session() as s:
+        assert s.get_one(Episode, ep).slug == "redacted-rang-2"
+    raw, dump = _everything(tmp_path / "catalog.db")
+    assert b"jane-doe" not in raw.lower() and "jane-doe" not in dump.lower()
+
+
+def test_a_slug_that_does_not_say_the_words_stays(catalog):
+    ep = build_episode(catalog)
+    t = transcript()
+    review.redact(catalog, ep, "org", 2, index(t, "Jane"), index(t, "Jane") + 1, kind="person")
+    with catalog.session() as s:
+        assert s.get_one(Episode, ep).slug == "ep-1"  # links and keys of an unrelated slug do not move
