@@ -12,7 +12,8 @@ before they run, and the check every ``Catalog`` makes when it opens.
   editor``, a flow run), SQLite is backed up and upgraded with one line saying so; PostgreSQL, shared by
   machines that may run older code, stops with a one-line error naming ``chorus db upgrade``.
 
-Upgrades are serialised: a file lock on the SQLite file, an advisory lock on PostgreSQL.
+Upgrades are serialised: a file lock beside the SQLite file (``catalog.db-schema.lock``), an advisory lock on
+PostgreSQL.
 """
 from __future__ import annotations
 
@@ -153,11 +154,16 @@ def _sqlite_file(engine: Engine) -> Path | None:
 
 @contextmanager
 def _lock(engine: Engine) -> Iterator[None]:
-    """One schema change at a time: a file lock on the SQLite file (other than SQLite's own locks, which
-    ``flock`` does not touch), a session advisory lock on PostgreSQL."""
+    """One schema change at a time: a file lock on ``catalog.db-schema.lock`` beside a SQLite file, a session
+    advisory lock on PostgreSQL.
+
+    Never on the database file itself: closing any other descriptor of it drops every POSIX lock the process
+    holds on it, SQLite's included, and another process ending would then take itself for the last one,
+    checkpoint, and delete the write-ahead log under this one's open connection: its later commits are lost
+    (https://www.sqlite.org/howtocorrupt.html, 2.2; tests/chorus/test_migrations.py)."""
     path = _sqlite_file(engine)
     if path is not None:
-        with open(path, "ab") as f:
+        with open(path.with_name(f"{path.name}-schema.lock"), "ab") as f:
             fcntl.flock(f, fcntl.LOCK_EX)
             try:
                 yield

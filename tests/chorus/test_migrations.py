@@ -8,10 +8,11 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, inspect
+from sqlalchemy import create_engine, inspect, select
 
 from chorus import accounts
 from chorus.catalog import Catalog, Episode, PrivacyFlag, Redaction, _Base, utcnow
@@ -174,3 +175,48 @@ def test_a_catalog_from_a_newer_chorus_is_refused_in_one_line(tmp_path):
         Catalog(url)
     proc = _chorus("db", "upgrade", "-d", str(tmp_path))
     assert proc.exit_code == 1 and "upgrade Chorus" in proc.stderr and "Traceback" not in proc.stderr
+
+
+_WRITER = """
+import os, signal, sys, time
+from pathlib import Path
+from chorus.catalog import Catalog
+url, ready, go = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
+catalog = Catalog(url)                      # creates the catalog: the schema lock is taken, then let go
+with catalog.session() as s:
+    catalog.show(s, "first")
+ready.touch()
+while not go.exists():
+    time.sleep(0.05)
+with catalog.session() as s:                # written after the other process closed its last connection
+    catalog.show(s, "second")
+os.kill(os.getpid(), signal.SIGKILL)        # a flow run ended without closing its connections
+"""
+
+
+def test_a_process_that_created_the_catalog_loses_no_write_to_another_ones_exit(tmp_path):
+    """Two flow runs start on a catalog that does not exist yet; the one that creates it takes the schema lock.
+    That lock must not touch the database file itself: closing another descriptor of it drops the process's
+    SQLite locks (POSIX), so the other process, ending, would think itself the last, checkpoint, and delete the
+    write-ahead log under the first one, whose later commits were lost (an episode left 'drafted' after it was
+    published, seen in CI on 2026-12-04)."""
+    url = f"sqlite:///{tmp_path / 'catalog.db'}"
+    ready, go = tmp_path / "ready", tmp_path / "go"
+    first = subprocess.Popen([sys.executable, "-c", _WRITER, url, str(ready), str(go)])
+    try:
+        for _ in range(600):
+            if ready.exists() or first.poll() is not None:
+                break
+            time.sleep(0.05)
+        assert ready.exists(), "the first process did not create the catalog"
+        other = Catalog(url)                      # another process's catalog: it writes and closes for good
+        with other.session() as s:
+            other.show(s, "other")
+        other.engine.dispose()
+        go.touch()
+        first.wait(60)
+    finally:
+        first.kill()
+    with Catalog(url).session() as s:
+        from chorus.catalog import Show
+        assert sorted(s.scalars(select(Show.slug))) == ["first", "other", "second"]
