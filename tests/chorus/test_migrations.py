@@ -16,7 +16,7 @@ from sqlalchemy import create_engine, inspect, select
 
 from chorus import accounts
 from chorus.catalog import Catalog, Episode, PrivacyFlag, Redaction, _Base, utcnow
-from chorus.catalog_schema import BASELINE, HEAD, head, open_engine, schema_state, upgrade
+from chorus.catalog_schema import BASELINE, HEAD, head, open_engine, schema_state
 
 from tests.chorus.data.make_old_catalog import PASSWORD, TOKEN
 
