@@ -138,4 +138,18 @@ def unpublish(bucket: Bucket, settings: Settings, catalog: Catalog, episode_id: 
     doomed = bucket.keys(base) if delete_objects else [k for k in (page,) if bucket.head(k)]
     for k in doomed:
         bucket.delete(k)
-    return UnpublishResult(episode_id, show, slug, delete_objects, publication, doomed)
+    return UnpublishResult(episode_id, show, slug, delete_objects, publication,
+                           doomed + _purge_renamed(bucket, settings, catalog, show, episode_id))
+
+
+def _purge_renamed(bucket: Bucket, settings: Settings, catalog: Catalog, show: str, episode_id: int) -> list[str]:
+    """The episode's folder under a slug that a redaction not yet released replaced (the slug said the removed
+    words): every version of its keys, as the release would have purged them. Returns the keys."""
+    from chorus import privacy_review, review
+
+    digests = [r.digests for r in privacy_review.pending_check(catalog, episode_id) if r.digests]
+    if not digests:
+        return []
+    stale = review.stale_keys(catalog, settings, show, bucket.versions(settings.show_prefix(show) + "/"), digests)
+    bucket.purge(stale)
+    return stale

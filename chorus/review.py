@@ -29,7 +29,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from chorus.catalog import Episode, PrivacyFlag, TranscriptRevision
+from chorus.catalog import Episode, PrivacyFlag, Show, TranscriptRevision
 from chorus.steps import Context, Release
 
 __all__ = ["review", "hold_for_review", "purge", "verify", "withdraw", "known_people", "hold_reason",
@@ -212,19 +212,20 @@ def purge(ctx: Context, release: Release, stored: dict) -> int:
         ctx.catalog.forget_removed()  # the scrubbed revisions' old bytes, out of the database files too
         prefix = ctx.settings.show_prefix(release.show) + "/"
         listed = bucket.versions(prefix)
-        stale = _stale_keys(ctx, release, listed, [r.digests for r in pending if r.digests])
+        stale = stale_keys(ctx.catalog, ctx.settings, release.show, listed, [r.digests for r in pending if r.digests])
         removed += bucket.purge(stale)  # the folder of a slug that said the words: its page, its media
         for key in sorted({v.key for v in listed if Path(v.key).suffix in (".xml", ".html")} - set(stale)):
             removed += bucket.purge_old_versions(key)
     return removed
 
 
-def _stale_keys(ctx: Context, release: Release, listed: list, digests: list[dict]) -> list[str]:
-    """Keys in the show's folder that say removed words in their own name (an episode folder named by a slug
-    that a redaction replaced, ``privacy_review``), outside the folders of the show's current episodes."""
-    prefix = ctx.settings.show_prefix(release.show) + "/"
-    with ctx.catalog.session() as s:
-        current = set(s.scalars(select(Episode.slug).where(Episode.show_id == release.episode.show_id)))
+def stale_keys(catalog, settings, show: str, listed: list, digests: list[dict]) -> list[str]:
+    """Keys of ``listed`` (object versions in the show's folder) that say removed words in their own name (an
+    episode folder named by a slug that a redaction replaced, ``privacy_review``), outside the folders of the
+    show's current episodes. Used by ``purge`` and ``chorus.publishing.unpublish``."""
+    prefix = settings.show_prefix(show) + "/"
+    with catalog.session() as s:
+        current = set(s.scalars(select(Episode.slug).join(Show).where(Show.slug == show)))
     keys = set()
     for v in listed:
         rest = v.key[len(prefix):]
@@ -304,7 +305,7 @@ def _search_bucket(ctx: Context, release: Release, digests: list[dict], check: C
     private = private_folder(ctx.settings, release.show, release.episode.id)
     every = bucket.versions(show)
     listed = [v for v in every if v.key.startswith(episode) or "/" not in v.key[len(show):]]
-    for key in [*{v.key for v in listed}, *_stale_keys(ctx, release, every, digests)]:
+    for key in [*{v.key for v in listed}, *stale_keys(ctx.catalog, ctx.settings, release.show, every, digests)]:
         hits = _count(key[len(show):], digests)  # a key's own name (never spoken words, unless a slug said them)
         if hits:
             check.found += hits

@@ -13,7 +13,7 @@ import json
 import subprocess
 from types import SimpleNamespace
 
-from chorus import privacy_review, sequence, steps
+from chorus import privacy_review, publishing, sequence, steps
 from chorus.catalog import Catalog, Episode
 from chorus.settings import PublishSettings, Settings, ShowSettings
 from chorus.showfeed import episode_page_key, feed_key
@@ -32,8 +32,10 @@ def _episode(catalog: Catalog, episode_id: int) -> Episode:
         return ep
 
 
-def test_a_slug_that_named_the_client_is_replaced_and_its_old_keys_purged(seaweed, panel, tmp_path):
-    bucket = make_bucket(seaweed, "slug-redaction")
+def _published_naming_the_client(seaweed, panel, tmp_path, name: str):
+    """An episode titled "Jane Doe rang", published at once (review "after"), whose transcript names her; then a
+    volunteer redacts the name. Returns (ctx, episode id, mastered files, the episode before the redaction)."""
+    bucket = make_bucket(seaweed, name)
     settings = Settings(data_dir=tmp_path / "data", publish=PublishSettings(bucket=bucket.name),
                         show=ShowSettings(review="after"))  # public at once: the name reaches the bucket's keys
     settings.data_dir.mkdir(parents=True)
@@ -60,8 +62,7 @@ def test_a_slug_that_named_the_client_is_replaced_and_its_old_keys_purged(seawee
     assert sequence.release_episode(ctx, claim.episode_id, mastered=mastered).status == "published"
     before = _episode(catalog, claim.episode_id)
     assert before.slug == "jane-doe-rang"
-    old_page = bucket.url(episode_page_key(settings, SHOW, before.slug))
-    assert _anonymous(old_page)[0] == 200
+    assert _anonymous(bucket.url(episode_page_key(settings, SHOW, before.slug)))[0] == 200
     assert any("jane-doe" in v.key for v in bucket.versions(""))
 
     latest = catalog.latest_revision("transcript", claim.episode_id)
@@ -70,17 +71,39 @@ def test_a_slug_that_named_the_client_is_replaced_and_its_old_keys_purged(seawee
     privacy_review.redact(catalog, claim.episode_id, "olive", latest.number, jane, jane + 1, kind="person")
     renamed = _episode(catalog, claim.episode_id)
     assert renamed.slug == "redacted-rang" and renamed.title == "[redacted] rang"
-    out = sequence.release_episode(ctx, claim.episode_id, mastered=mastered)
-    assert out.status == "published", out
+    return ctx, claim.episode_id, mastered, before
 
-    done = privacy_review.redactions(catalog, claim.episode_id)
-    assert done and all(r["verified"] is True for r in done), done
+
+def _no_key_names_her(bucket) -> None:
     keys = {v.key for v in bucket.versions("")}
     assert not [k for k in keys if "jane" in k.lower() or "doe" in k.lower()], sorted(keys)
-    assert _anonymous(old_page)[0] in (403, 404)                      # the old address answers nothing
-    new_page = bucket.url(episode_page_key(settings, SHOW, renamed.slug))
+
+
+def test_a_slug_that_named_the_client_is_replaced_and_its_old_keys_purged(seaweed, panel, tmp_path):
+    ctx, episode_id, mastered, before = _published_naming_the_client(seaweed, panel, tmp_path, "slug-redaction")
+    settings, bucket = ctx.settings, ctx.bucket
+    out = sequence.release_episode(ctx, episode_id, mastered=mastered)
+    assert out.status == "published", out
+
+    done = privacy_review.redactions(ctx.catalog, episode_id)
+    assert done and all(r["verified"] is True for r in done), done
+    _no_key_names_her(bucket)
+    assert _anonymous(bucket.url(episode_page_key(settings, SHOW, before.slug)))[0] in (403, 404)  # old address
+    new_page = bucket.url(episode_page_key(settings, SHOW, "redacted-rang"))
     status, body = _anonymous(new_page)
     assert status == 200 and b"[redacted] rang" in body and b"Jane" not in body
     feed = bucket.get_bytes(feed_key(settings, SHOW))[0].decode()
     assert feed.count(before.guid) == 1 and "jane" not in feed.lower()  # the same item: apps show it once
     assert out.episode_url == new_page
+
+
+def test_unpublished_instead_of_released_the_old_folder_goes_too(seaweed, panel, tmp_path):
+    """An organiser unpublishes the episode after the redaction instead of approving it: its page under the old
+    slug (which said the name) is purged, not left public because the catalog now knows another slug."""
+    ctx, episode_id, _mastered, before = _published_naming_the_client(seaweed, panel, tmp_path, "slug-unpublish")
+    result = publishing.unpublish(ctx.bucket, ctx.settings, ctx.catalog, episode_id)
+    assert episode_page_key(ctx.settings, SHOW, before.slug) in result.deleted
+    _no_key_names_her(ctx.bucket)
+    assert _anonymous(ctx.bucket.url(episode_page_key(ctx.settings, SHOW, before.slug)))[0] in (403, 404)
+    feed = ctx.bucket.get_bytes(feed_key(ctx.settings, SHOW))[0].decode()
+    assert before.guid not in feed
