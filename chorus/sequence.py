@@ -112,7 +112,7 @@ def publish_recording(ctx: Context, source: Path, show: str | None = None, run: 
     try:
         if staged:
             source = run("fetch", staging.fetch, ctx.bucket, ctx.settings, staged, steps.claimed_root(ctx.settings))
-        claim = run("claim", steps.claim, ctx, Path(source), show)
+        claim = run("claim", steps.claim, ctx, Path(source), show, bool(staged))
         if claim.duplicate:
             run("set-aside", steps.set_aside, ctx, claim)
             if staged:

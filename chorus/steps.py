@@ -44,7 +44,9 @@ __all__ = [
 ]
 
 DONE = ("published", "scheduled", "unpublished", "in_review", "approved")
-"""Statuses after which the same bytes offered again are a duplicate; any other status resumes."""
+"""Statuses after which the same bytes offered again are a duplicate."""
+PARKED = ("waiting", "held", "failed")
+"""Statuses in which nobody works on an episode: the same bytes offered again, from anywhere, resume it."""
 
 
 def one_line(exc: BaseException | str) -> str:
@@ -136,8 +138,14 @@ def _own_copy(settings: Settings, source: Path, side: Path | None, digest: str) 
     return target, side_copy
 
 
-def claim(ctx: Context, source: Path, show: str | None = None) -> Claim:
+def claim(ctx: Context, source: Path, show: str | None = None, handed_over: bool = False) -> Claim:
     """Validate the sidecar, hash the recording, refuse exact duplicates, and create (or resume) its episode.
+
+    An episode of the same bytes that is not done is resumed when nobody else is working on it: it is parked
+    (``PARKED``), or this data directory claimed it (a rerun after a crash, ``chorus retry``), or the run was
+    ``handed_over`` (a worker's run of a recording the watcher staged: Prefect runs one at a time, and reruns a
+    lost worker's). Otherwise another watcher claimed it a moment ago and is processing it: a duplicate of
+    that episode, as when both insert at once (the unique content hash).
 
     Raises ``ChorusError`` for a missing file, and ``SidecarError`` (one line naming the file and
     the field) for a bad sidecar: both before anything is written.
@@ -161,8 +169,11 @@ def claim(ctx: Context, source: Path, show: str | None = None) -> Claim:
             existing = catalog.find_by_sha(s, digest)
             show_row = catalog.show(s, show_slug)
             title = episode_title(source, sidecar)
-            if existing is not None and existing.status not in DONE:  # an earlier attempt: resume that episode
-                ep = existing
+            if existing is not None and existing.status not in DONE:
+                if not (handed_over or existing.status in PARKED or existing.source_path == str(own)):
+                    return Claim(own, digest, existing.show.slug, existing.id, duplicate=True, sidecar=sidecar,
+                                 original=source)  # another watcher's, in progress
+                ep = existing  # an earlier attempt: resume that episode
                 ep.source_path, ep.title = str(own), title
             else:
                 ep = Episode(show_id=show_row.id, title=title, source_name=source.name, source_sha256=digest,
