@@ -22,6 +22,14 @@ EARLIER = (
     "overhead 0.89-0.97% of the processing time of a 1-minute WAV, 0.51-3.08% of a 60-minute one.")
 """Figures of the run before chorus.workers' 2 s poll took effect and before the bench staged by default."""
 
+BEFORE_AFFINITY = (
+    "**Run before transcription threads followed the CPU affinity:** 2026-12-04 16:28 UTC, staged, 2 s poll; "
+    "each pinned flow run transcribed with `os.cpu_count()` = 2 threads on its one core. One worker 134.4 and "
+    "128.5 episodes/h, two 223.4 and 234.9: **1.74×** (rounds 1.66×, 1.83×). Since threads follow the affinity "
+    "(one thread per pinned core), both configurations are faster, one worker the most (it no longer runs two "
+    "threads on one core), so the ratio fell while the throughput rose.")
+"""Figures of the run before transcripts.engines._decoding.threads_for followed the process's CPU affinity."""
+
 
 def _on_worker(r: dict) -> float:
     """Seconds a flow run spent on its worker: from its pick-up (Pending) to its end."""
@@ -171,7 +179,7 @@ def write_docs(res: dict, out: Path, cmd: str) -> str:
     lines += ["", f"**Throughput ratio, two workers / one: {_x(ratio)}** "
               + (f"(rounds: {', '.join(_x(x) for x in ratios)}) " if len(ratios) > 1 else "")
               + f"against a target of {TARGET}×: {verdict}." + _spread(ratios, ratio), ""]
-    lines += [EARLIER, ""] + _runs_table(configs)
+    lines += [BEFORE_AFFINITY, "", EARLIER, ""] + _runs_table(configs)
     lines += _memory(configs)
     lines += _staging(res)
     lines += _reading(res, pairs, ratio)
@@ -360,16 +368,17 @@ def _reading(res: dict, pairs: list[tuple[dict, dict]], ratio: float) -> list[st
               f"- Each flow run is a new Python process: {start:.1f} s (median, Pending → Running) to start it and "
               "import Prefect and Chorus, then the whisper model is loaded inside the transcribe task: a fixed cost "
               "per episode that weighs on 30-90 s recordings.",
-              "- faster-whisper runs `cpu_threads = os.cpu_count()` (2 here) even in a process pinned to one core, "
-              "so each pinned transcription runs two threads on one core."]
+              "- faster-whisper runs as many threads as the process may use cores (`len(os.sched_getaffinity(0))`): "
+              "one in a worker pinned to one core."]
     if ratio < TARGET:
         big = [k for k, v in sorted(loss.items(), key=lambda kv: -kv[1]) if v > 0][:3]
         fix = {"tail": f"a longer or steadier queue: the tail is the end of a {len(res['recordings'])}-recording "
                        "batch (one core idle "
                        "while the other finishes), which a stream of drops, or a set several times the workers' "
                        "count, spreads thin",
-               "transcribe": "transcription threads = the process's affinity (`len(os.sched_getaffinity(0))`), "
-                             "not `os.cpu_count()` (two threads on one pinned core now)",
+               "transcribe": "cores of the workers' own (transcription is CPU-bound: with the server, the store and "
+                             "this script on the same two cores, each transcription ran slower with both workers "
+                             "busy)",
                "other steps": "cores that are the workers' alone: every step slowed with both busy, not only "
                               "transcription, because the Prefect server, SeaweedFS and this script share them (on "
                               "separate machines they would not)",
